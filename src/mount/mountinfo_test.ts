@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { isReadOnly, mountAt, parseMountInfo, sameDirectory } from "./mountinfo.ts";
+
+const TEXT = [
+  "36 25 0:45 / /mnt/lustre rw,relatime shared:20 - lustre 10.1.1.67@tcp:/xeo3rbev rw,flock,lazystatfs",
+  "37 25 0:45 /sub /var/lib/kubelet/staging\\040dir ro,relatime master:20 - lustre 10.1.1.67@tcp:/xeo3rbev rw,flock",
+  "38 25 0:45 /sub /var/lib/kubelet/pods/x rw - lustre 10.1.1.67@tcp:/xeo3rbev rw",
+  "",
+].join("\n");
+
+Deno.test("parseMountInfo() reads fields, optional fields and escapes", () => {
+  const mounts = parseMountInfo(TEXT);
+  assert.equal(mounts.length, 3);
+  assert.equal(mounts[1].mountPoint, "/var/lib/kubelet/staging dir");
+  assert.equal(mounts[1].root, "/sub");
+  assert.deepEqual(mounts[1].optionalFields, ["master:20"]);
+  assert.equal(mounts[2].optionalFields.length, 0);
+  assert.equal(mounts[0].source, "10.1.1.67@tcp:/xeo3rbev");
+  assert.equal(mounts[0].major, 0);
+  assert.equal(mounts[0].minor, 45);
+  assert.ok(isReadOnly(mounts[1]));
+  assert.ok(sameDirectory(mounts[1], mounts[2]));
+  assert.ok(!sameDirectory(mounts[0], mounts[1]));
+  assert.equal(mountAt(mounts, "/var/lib/kubelet/pods/x")?.id, 38);
+  assert.throws(() => parseMountInfo("garbage line"), SyntaxError);
+});

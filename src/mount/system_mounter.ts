@@ -1,0 +1,207 @@
+/**
+ * The real Mounter: mount(2) and umount2(2) through libc in worker threads,
+ * each call bounded by a timeout. A worker stuck in the kernel is abandoned
+ * and replaced, so the driver never wedges.
+ */
+import {
+  type Mounter,
+  MountError,
+  type MountFlag,
+  MountTimeoutError,
+  type UnmountMode,
+} from "./mounter.ts";
+import { type MountInfo, parseMountInfo } from "./mountinfo.ts";
+import type { SyscallReply, SyscallRequest } from "./_syscall_worker.ts";
+
+const MS_RDONLY = 1;
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MS_NOEXEC = 8;
+const MS_REMOUNT = 32;
+const MS_NOATIME = 1024;
+const MS_NODIRATIME = 2048;
+const MS_BIND = 4096;
+const MS_MOVE = 8192;
+const MS_PRIVATE = 1 << 18;
+const MS_RELATIME = 1 << 21;
+const MS_STRICTATIME = 1 << 24;
+const MNT_FORCE = 1;
+const MNT_DETACH = 2;
+const UMOUNT_NOFOLLOW = 8;
+
+const FLAG_BITS: Record<MountFlag, number> = {
+  ro: MS_RDONLY,
+  nosuid: MS_NOSUID,
+  nodev: MS_NODEV,
+  noexec: MS_NOEXEC,
+  noatime: MS_NOATIME,
+  nodiratime: MS_NODIRATIME,
+  relatime: MS_RELATIME,
+  strictatime: MS_STRICTATIME,
+};
+
+const UNMOUNT_BITS: Record<UnmountMode, number> = {
+  plain: 0,
+  force: MNT_FORCE,
+  lazy: MNT_DETACH,
+};
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  5: "EIO",
+  12: "ENOMEM",
+  13: "EACCES",
+  16: "EBUSY",
+  19: "ENODEV",
+  20: "ENOTDIR",
+  22: "EINVAL",
+  28: "ENOSPC",
+  30: "EROFS",
+  36: "ENAMETOOLONG",
+  40: "ELOOP",
+  107: "ENOTCONN",
+  108: "ESHUTDOWN",
+  116: "ESTALE",
+};
+
+/** Settings of the system mounter. */
+export interface SystemMounterOptions {
+  /** Limit for a mount(2) call. */
+  readonly timeoutMs: number;
+  /** A directory on a private mount where flagged binds are prepared before being moved. */
+  readonly scratchDir?: string;
+  readonly mountInfoPath?: string;
+}
+
+/** Mounter backed by the kernel. */
+export class SystemMounter implements Mounter {
+  readonly #options: SystemMounterOptions;
+  #idle: Worker[] = [];
+  #busy = new Set<Worker>();
+
+  constructor(options: SystemMounterOptions) {
+    this.#options = options;
+  }
+
+  async mountInfo(): Promise<MountInfo[]> {
+    return parseMountInfo(
+      await Deno.readTextFile(this.#options.mountInfoPath ?? "/proc/self/mountinfo"),
+    );
+  }
+
+  async bind(source: string, target: string, flags: readonly MountFlag[]): Promise<void> {
+    const timeoutMs = this.#options.timeoutMs;
+    if (flags.length === 0) {
+      await this.#mount("bind", target, { source, target, flags: MS_BIND }, timeoutMs);
+      return;
+    }
+    const scratchDir = this.#options.scratchDir;
+    if (!scratchDir) throw new Error("Cannot bind with flags: no scratch directory configured");
+    await Deno.mkdir(scratchDir, { recursive: true });
+    const scratch = await Deno.makeTempDir({ dir: scratchDir, prefix: "bind-" });
+    try {
+      await this.#mount("bind", scratch, { source, target: scratch, flags: MS_BIND }, timeoutMs);
+      try {
+        const bits = flags.reduce((sum, flag) => sum | FLAG_BITS[flag], MS_BIND | MS_REMOUNT);
+        await this.#mount(
+          "remount",
+          scratch,
+          { source: null, target: scratch, flags: bits },
+          timeoutMs,
+        );
+        await this.#mount("move", target, { source: scratch, target, flags: MS_MOVE }, timeoutMs);
+      } catch (error) {
+        await this.unmount(scratch, "lazy", timeoutMs).catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await Deno.remove(scratch).catch(() => undefined);
+    }
+  }
+
+  async unmount(target: string, mode: UnmountMode, timeoutMs: number): Promise<void> {
+    const reply = await this.#call(
+      { op: "umount2", target, flags: UNMOUNT_BITS[mode] | UMOUNT_NOFOLLOW },
+      `unmount (${mode})`,
+      target,
+      timeoutMs,
+    );
+    if (reply.errno === 0) return;
+    const errno = errnoName(reply.errno);
+    if (errno === "EINVAL" || errno === "ENOENT") return;
+    throw new MountError(`unmount (${mode})`, target, errno);
+  }
+
+  async makePrivate(path: string): Promise<void> {
+    const mounts = await this.mountInfo();
+    const timeoutMs = this.#options.timeoutMs;
+    if (!mounts.some((m) => m.mountPoint === path)) {
+      await this.#mount("bind", path, { source: path, target: path, flags: MS_BIND }, timeoutMs);
+    }
+    await this.#mount(
+      "make-private",
+      path,
+      { source: null, target: path, flags: MS_PRIVATE },
+      timeoutMs,
+    );
+  }
+
+  close(): void {
+    for (const worker of [...this.#idle, ...this.#busy]) worker.terminate();
+    this.#idle = [];
+    this.#busy.clear();
+  }
+
+  async #mount(
+    operation: string,
+    path: string,
+    request: { source: string | null; target: string; flags: number },
+    timeoutMs: number,
+  ): Promise<void> {
+    const reply = await this.#call(
+      { op: "mount", fsType: null, ...request },
+      operation,
+      path,
+      timeoutMs,
+    );
+    if (reply.errno !== 0) throw new MountError(operation, path, errnoName(reply.errno));
+  }
+
+  #call(
+    request: SyscallRequest,
+    operation: string,
+    path: string,
+    timeoutMs: number,
+  ): Promise<SyscallReply> {
+    const worker = this.#idle.pop() ??
+      new Worker(new URL("./_syscall_worker.ts", import.meta.url), { type: "module" });
+    this.#busy.add(worker);
+    return new Promise<SyscallReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // The thread may be stuck in the kernel: abandon it, never reuse it.
+        this.#busy.delete(worker);
+        worker.terminate();
+        reject(new MountTimeoutError(operation, path, timeoutMs));
+      }, timeoutMs);
+      worker.onmessage = (event: MessageEvent<SyscallReply>) => {
+        clearTimeout(timer);
+        this.#busy.delete(worker);
+        this.#idle.push(worker);
+        resolve(event.data);
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        clearTimeout(timer);
+        this.#busy.delete(worker);
+        worker.terminate();
+        reject(new Error(`Mount worker failed during ${operation} "${path}": ${event.message}`));
+      };
+      worker.postMessage(request);
+    });
+  }
+}
+
+function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}

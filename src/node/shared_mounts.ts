@@ -1,0 +1,165 @@
+/**
+ * One Lustre mount per (file system, client options) per node, kept under
+ * the state directory. Staged volumes are bind mounts of directories inside
+ * it. Whether a shared mount is still used is read from the mount table:
+ * any mount below the kubelet directory on the same device keeps it.
+ */
+import { createHash } from "node:crypto";
+import type { CommandRunner } from "../exec/command_runner.ts";
+import type { Logger } from "../log.ts";
+import type { Mounter } from "../mount/mounter.ts";
+import { mountAt, type MountInfo } from "../mount/mountinfo.ts";
+import { checkPathHealth } from "../mount/path_health.ts";
+import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
+import { KeyedMutex } from "../keyed_mutex.ts";
+import { LustreMountError } from "../lustre/lustre_mount_error.ts";
+import { compareVersions } from "../lustre/client_check.ts";
+import type { LustreSource } from "../lustre/source.ts";
+
+/** First client version whose mounts accept unique_fsid. */
+export const UNIQUE_FSID_VERSION = "2.15.8";
+
+/** What SharedMounts needs. */
+export interface SharedMountsDeps {
+  readonly runner: CommandRunner;
+  readonly mounter: Mounter;
+  readonly logger: Logger;
+  readonly stateDir: string;
+  readonly kubeletDir: string;
+  readonly mountTimeoutMs: number;
+  readonly unmountTimeoutMs: number;
+  readonly checkTimeoutMs: number;
+  /** The Lustre client version ("" when unknown). */
+  readonly clientVersion: () => Promise<string>;
+}
+
+/** Which shared mount a volume uses. */
+export interface MountChoice {
+  readonly source: LustreSource;
+  readonly clientOptions: readonly string[];
+  /** Set for a volume that needs a Lustre mount of its own (unique_fsid). */
+  readonly dedicatedTo?: string;
+}
+
+/** A shared mount ready for binding from. */
+export interface SharedMount {
+  readonly path: string;
+  readonly info: MountInfo;
+}
+
+/** Keeps the node's shared Lustre mounts. */
+export class SharedMounts {
+  readonly #deps: SharedMountsDeps;
+  readonly #mutex = new KeyedMutex();
+
+  constructor(deps: SharedMountsDeps) {
+    this.#deps = deps;
+  }
+
+  /** Directory holding the shared mounts. */
+  get mountsDir(): string {
+    return `${this.#deps.stateDir}/mounts`;
+  }
+
+  /** True when `path` is inside the driver's own state directory. */
+  isInternal(path: string): boolean {
+    return path === this.#deps.stateDir || path.startsWith(`${this.#deps.stateDir}/`);
+  }
+
+  /** Does this node's client accept unique_fsid? */
+  async supportsUniqueFsid(): Promise<boolean> {
+    const version = await this.#deps.clientVersion();
+    return version !== "" && compareVersions(version, UNIQUE_FSID_VERSION) >= 0;
+  }
+
+  /**
+   * Ensures the shared mount for `choice` is mounted and healthy, then runs
+   * `use` while no release can take it away.
+   * @throws LustreMountError, CommandTimeoutError, MountError
+   */
+  async withMount<T>(choice: MountChoice, use: (mount: SharedMount) => Promise<T>): Promise<T> {
+    const options = [...choice.clientOptions];
+    if (
+      !options.includes("unique_fsid") && (choice.dedicatedTo || await this.supportsUniqueFsid())
+    ) {
+      options.push("unique_fsid");
+    }
+    options.sort();
+    const key = [choice.source.fsSource, options.join(","), choice.dedicatedTo ?? ""].join("|");
+    const hash = createHash("sha256").update(key).digest("hex").slice(0, 16);
+    const path = `${this.mountsDir}/${choice.source.fsName}-${hash}`;
+    return await this.#mutex.run(path, async () => {
+      const info = await this.#ensure(choice.source.fsSource, options, path);
+      return await use({ path, info });
+    });
+  }
+
+  /**
+   * Unmounts every shared mount that no mount below the kubelet directory
+   * uses any more. Returns the paths released.
+   */
+  async releaseUnused(): Promise<string[]> {
+    const released: string[] = [];
+    const mounts = await this.#deps.mounter.mountInfo();
+    for (const shared of mounts.filter((m) => this.#isSharedMount(m))) {
+      await this.#mutex.run(shared.mountPoint, async () => {
+        const now = await this.#deps.mounter.mountInfo();
+        const current = mountAt(now, shared.mountPoint);
+        if (!current || this.#isUsed(current, now)) return;
+        await unmountCascade(this.#deps.mounter, current.mountPoint, this.#deps.unmountTimeoutMs);
+        await removeDirectory(current.mountPoint);
+        this.#deps.logger.info("Released shared Lustre mount {path}", {
+          path: current.mountPoint,
+          source: current.source,
+        });
+        released.push(current.mountPoint);
+      });
+    }
+    return released;
+  }
+
+  #isSharedMount(mount: MountInfo): boolean {
+    return mount.mountPoint.startsWith(`${this.mountsDir}/`);
+  }
+
+  #isUsed(shared: MountInfo, mounts: readonly MountInfo[]): boolean {
+    const kubelet = `${this.#deps.kubeletDir}/`;
+    return mounts.some((m) =>
+      m.major === shared.major && m.minor === shared.minor && m.mountPoint.startsWith(kubelet)
+    );
+  }
+
+  async #ensure(fsSource: string, options: readonly string[], path: string): Promise<MountInfo> {
+    const existing = mountAt(await this.#deps.mounter.mountInfo(), path);
+    if (existing) {
+      const health = await checkPathHealth(path, this.#deps.checkTimeoutMs);
+      if (health.healthy) return existing;
+      this.#deps.logger.warn("Shared Lustre mount {path} is stale, mounting it again: {reason}", {
+        path,
+        reason: health.reason,
+      });
+      await unmountCascade(this.#deps.mounter, path, this.#deps.unmountTimeoutMs);
+    }
+    await Deno.mkdir(path, { recursive: true });
+    const args = [fsSource, path, ...(options.length > 0 ? ["-o", options.join(",")] : [])];
+    const result = await this.#deps.runner.run("mount.lustre", args, {
+      timeoutMs: this.#deps.mountTimeoutMs,
+      check: false,
+    });
+    if (result.code !== 0) {
+      await removeDirectory(path).catch(() => undefined);
+      throw new LustreMountError(fsSource, result.code, result.stderr || result.stdout);
+    }
+    const mounted = mountAt(await this.#deps.mounter.mountInfo(), path);
+    if (!mounted) {
+      throw new Error(`mount.lustre "${fsSource}" succeeded but "${path}" is not a mount`);
+    }
+    this.#deps.logger.info("Mounted Lustre {source} at {path}", {
+      source: fsSource,
+      path,
+      options: options.join(","),
+      durationMs: result.durationMs,
+    });
+    return mounted;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Turns a node request's volume context and mount flags into what to mount:
+ * the file system, the directory inside it, the Lustre client options (which
+ * choose the shared mount) and the per-bind flags.
+ */
+import type { MountFlag } from "../mount/mounter.ts";
+import { joinDirs, type LustreSource, parseLustreSource, parseSubdir } from "../lustre/source.ts";
+import {
+  mergeMountOptions,
+  parseMountOptionList,
+  splitMountOptions,
+} from "../lustre/mount_options.ts";
+
+/** Volume-context keys the node reads. */
+export const CONTEXT_SOURCE = "source";
+export const CONTEXT_SUBDIR = "subdir";
+export const CONTEXT_MOUNT_OPTIONS = "mountOptions";
+const KNOWN_KEYS = new Set([CONTEXT_SOURCE, CONTEXT_SUBDIR, CONTEXT_MOUNT_OPTIONS]);
+/** Prefixes of keys Kubernetes and its sidecars add (pod info, provisioner identity). */
+const KUBERNETES_PREFIXES = ["csi.storage.k8s.io/", "storage.kubernetes.io/"];
+
+/** Everything the node needs to stage or publish a volume. */
+export interface VolumeSpec {
+  readonly source: LustreSource;
+  /** The volume's directory inside the file system: source subdir + `subdir`. */
+  readonly dir: string;
+  /** Lustre client options, sorted: with the file system they pick the shared mount. */
+  readonly clientOptions: readonly string[];
+  /** Per-bind flags (nosuid, noatime, ...), without "ro". */
+  readonly bindFlags: readonly MountFlag[];
+  /** The options ask for a read-only volume. */
+  readonly readOnly: boolean;
+}
+
+/** Inputs of resolveVolume, straight from the request and the settings. */
+export interface VolumeInput {
+  readonly volumeContext: Readonly<Record<string, string>>;
+  readonly mountFlags: readonly string[];
+  readonly defaultMountOptions: readonly string[];
+}
+
+const BIND_FLAGS = new Set<string>([
+  "nosuid",
+  "nodev",
+  "noexec",
+  "noatime",
+  "nodiratime",
+  "relatime",
+  "strictatime",
+]);
+
+/**
+ * Resolves the volume. Precedence of options, lowest first: the settings'
+ * defaultMountOptions, then CSI mount_flags (PV/StorageClass mountOptions),
+ * then the `mountOptions` volume attribute; a later option replaces an
+ * earlier one of its family (noflock replaces flock).
+ * @throws TypeError naming the field and the value
+ */
+export function resolveVolume(input: VolumeInput): VolumeSpec {
+  for (const key of Object.keys(input.volumeContext)) {
+    if (!KNOWN_KEYS.has(key) && !KUBERNETES_PREFIXES.some((p) => key.startsWith(p))) {
+      throw new TypeError(
+        `volume attribute "${key}" is not known: use ${[...KNOWN_KEYS].join(", ")}`,
+      );
+    }
+  }
+  const sourceText = input.volumeContext[CONTEXT_SOURCE] ?? "";
+  if (sourceText === "") {
+    throw new TypeError(`volume attribute "source" is required (e.g. 10.0.0.1@tcp0:/lustre-fs)`);
+  }
+  const source = field(CONTEXT_SOURCE, sourceText, () => parseLustreSource(sourceText));
+  const subdirText = input.volumeContext[CONTEXT_SUBDIR] ?? "";
+  const subdir = subdirText === ""
+    ? "/"
+    : field(CONTEXT_SUBDIR, subdirText, () => parseSubdir(subdirText));
+  const flags = input.mountFlags.flatMap((flag) =>
+    field("mountFlags", flag, () => parseMountOptionList(flag))
+  );
+  const attribute = input.volumeContext[CONTEXT_MOUNT_OPTIONS] ?? "";
+  const fromAttribute = field(
+    CONTEXT_MOUNT_OPTIONS,
+    attribute,
+    () => parseMountOptionList(attribute),
+  );
+  const merged = mergeMountOptions([input.defaultMountOptions, flags, fromAttribute]);
+  const { vfs, client } = splitMountOptions(merged);
+  return {
+    source,
+    dir: joinDirs(source.subdir, subdir),
+    clientOptions: [...new Set(client)].sort(),
+    bindFlags: vfs.filter((o) => BIND_FLAGS.has(o)) as MountFlag[],
+    readOnly: vfs.includes("ro"),
+  };
+}
+
+function field<T>(name: string, value: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new TypeError(`${name} "${value}" is refused: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,499 @@
+/**
+ * CSI Node service. Stage mounts Lustre once per file system and client
+ * options (see node/shared_mounts.ts) and binds the volume's directory on
+ * the staging path; publish binds the staging path on the pod's target.
+ * Everything is read back from the kernel's mount table.
+ */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type NodeGetCapabilitiesResponseSchema,
+  type NodeGetInfoResponseSchema,
+  type NodeGetVolumeStatsRequest,
+  type NodeGetVolumeStatsResponseSchema,
+  type NodePublishVolumeRequest,
+  type NodePublishVolumeResponseSchema,
+  NodeServiceCapability_RPC_Type as NodeCap,
+  type NodeStageVolumeRequest,
+  type NodeStageVolumeResponseSchema,
+  type NodeUnpublishVolumeRequest,
+  type NodeUnpublishVolumeResponseSchema,
+  type NodeUnstageVolumeRequest,
+  type NodeUnstageVolumeResponseSchema,
+  VolumeUsage_Unit,
+} from "./csi/gen/csi_pb.ts";
+import { Code, CsiError } from "./csi/csi_error.ts";
+import { OperationError } from "./csi/operation_error.ts";
+import {
+  type CallContext,
+  invalidArgument,
+  type MountRequest,
+  requireMountCapability,
+  requirePath,
+  requireVolumeId,
+} from "./csi/requests.ts";
+import type { Config } from "./config.ts";
+import type { CommandRunner } from "./exec/command_runner.ts";
+import type { Logger } from "./log.ts";
+import type { Mounter, MountFlag } from "./mount/mounter.ts";
+import { isReadOnly, mountAt, type MountInfo, sameDirectory } from "./mount/mountinfo.ts";
+import { checkPathHealth, readUsage, withTimeout } from "./mount/path_health.ts";
+import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
+import { resolveVolume, type VolumeSpec } from "./node/volume_spec.ts";
+import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
+import type { ClientStatus } from "./lustre/client_check.ts";
+
+/** Topology key every node of the driver reports. */
+export const TOPOLOGY_KEY = "lustre.csi.klustrefs.io/lustre-client";
+
+type Init<S> = S extends import("@bufbuild/protobuf").DescMessage ? MessageInitShape<S> : never;
+
+/** The Node handlers, one per RPC. */
+export interface NodeHandlers {
+  nodeStageVolume(r: NodeStageVolumeRequest): Promise<Init<typeof NodeStageVolumeResponseSchema>>;
+  nodeUnstageVolume(
+    r: NodeUnstageVolumeRequest,
+  ): Promise<Init<typeof NodeUnstageVolumeResponseSchema>>;
+  nodePublishVolume(
+    r: NodePublishVolumeRequest,
+  ): Promise<Init<typeof NodePublishVolumeResponseSchema>>;
+  nodeUnpublishVolume(
+    r: NodeUnpublishVolumeRequest,
+  ): Promise<Init<typeof NodeUnpublishVolumeResponseSchema>>;
+  nodeGetVolumeStats(
+    r: NodeGetVolumeStatsRequest,
+  ): Promise<Init<typeof NodeGetVolumeStatsResponseSchema>>;
+  nodeGetCapabilities(): Promise<Init<typeof NodeGetCapabilitiesResponseSchema>>;
+  nodeGetInfo(): Promise<Init<typeof NodeGetInfoResponseSchema>>;
+}
+
+/** What the Node handlers depend on. */
+export interface NodeDeps {
+  readonly config: Pick<
+    Config,
+    | "nodeId"
+    | "kubeletDir"
+    | "stateDir"
+    | "defaultMountOptions"
+    | "mountTimeoutMs"
+    | "unmountTimeoutMs"
+    | "commandTimeoutMs"
+  >;
+  readonly runner: CommandRunner;
+  readonly mounter: Mounter;
+  readonly logger: Logger;
+  /** The cached Lustre client check (its version decides unique_fsid). */
+  readonly client: { get(): Promise<ClientStatus> };
+}
+
+/** Builds the Node handlers. */
+export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promise<void> } {
+  const { config, mounter, logger } = deps;
+  const checkMs = config.commandTimeoutMs;
+  const shared = new SharedMounts({
+    runner: deps.runner,
+    mounter,
+    logger,
+    stateDir: config.stateDir,
+    kubeletDir: config.kubeletDir,
+    mountTimeoutMs: config.mountTimeoutMs,
+    unmountTimeoutMs: config.unmountTimeoutMs,
+    checkTimeoutMs: checkMs,
+    clientVersion: async () => (await deps.client.get()).version,
+  });
+  const scratchDir = `${config.stateDir}/.scratch`;
+
+  function resolve(
+    context: CallContext,
+    r: { volumeContext: Record<string, string> },
+    access: MountRequest,
+  ) {
+    try {
+      return resolveVolume({
+        volumeContext: r.volumeContext,
+        mountFlags: access.mountFlags,
+        defaultMountOptions: config.defaultMountOptions,
+      });
+    } catch (error) {
+      throw invalidArgument(context, (error as Error).message);
+    }
+  }
+
+  async function operation<T>(
+    context: CallContext,
+    path: string,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof CsiError) throw error;
+      throw new OperationError(context.action, context.volumeId, path, error);
+    }
+  }
+
+  /** Binds the volume's directory from its shared mount onto the staging path. */
+  async function stage(volumeId: string, staging: string, spec: VolumeSpec, flags: MountFlag[]) {
+    const choice = { source: spec.source, clientOptions: spec.clientOptions };
+    const bindFrom = (checkCollision: boolean) => async (mount: SharedMount) => {
+      const root = joinRoot(mount.info.root, spec.dir);
+      if (checkCollision) {
+        const other = (await mounter.mountInfo()).find((m) =>
+          m.major === mount.info.major && m.minor === mount.info.minor && m.root === root &&
+          m.mountPoint !== staging && !shared.isInternal(m.mountPoint)
+        );
+        if (other) return other;
+      }
+      const directory = await requireVolumeDirectory(mount.path, spec.dir, checkMs, spec, volumeId);
+      await mounter.bind(directory, staging, flags);
+      return undefined;
+    };
+    try {
+      const collision = await shared.withMount(choice, bindFrom(true));
+      if (!collision) return;
+      if (!(await shared.supportsUniqueFsid())) {
+        throw new CsiError(
+          Code.FAILED_PRECONDITION,
+          `Cannot stage volume "${volumeId}" at "${staging}": directory "${spec.dir}" of ` +
+            `"${spec.source.fsSource}" is already mounted at "${collision.mountPoint}"; kubelet ` +
+            "could not unstage either volume (they share root and device). Use one PV per " +
+            "directory, or a Lustre client >= 2.15.8 (unique_fsid)",
+        );
+      }
+      logger.info(
+        "Directory already staged elsewhere; giving volume {volumeId} its own Lustre mount",
+        {
+          volumeId,
+          other: collision.mountPoint,
+        },
+      );
+      await shared.withMount({ ...choice, dedicatedTo: volumeId }, bindFrom(false));
+    } catch (error) {
+      await shared.releaseUnused().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function unmountStale(path: string, mount: MountInfo | undefined, what: string) {
+    if (!mount) return false;
+    const health = await checkPathHealth(path, checkMs);
+    if (health.healthy) return false;
+    logger.warn("{what} {path} is stale, repairing it: {reason}", {
+      what,
+      path,
+      reason: health.reason,
+    });
+    await unmountCascade(mounter, path, config.unmountTimeoutMs);
+    return true;
+  }
+
+  return {
+    async prepare() {
+      await Deno.mkdir(config.stateDir, { recursive: true });
+      await mounter.makePrivate(config.stateDir);
+      await Deno.mkdir(scratchDir, { recursive: true });
+      for (
+        const leftover of (await mounter.mountInfo()).filter((m) =>
+          m.mountPoint.startsWith(`${scratchDir}/`)
+        )
+      ) {
+        await mounter.unmount(leftover.mountPoint, "lazy", config.unmountTimeoutMs);
+      }
+      for await (const entry of Deno.readDir(scratchDir)) {
+        await removeDirectory(`${scratchDir}/${entry.name}`).catch(() => undefined);
+      }
+      const released = await shared.releaseUnused();
+      logger.info("Node ready: {released} unused shared mounts released", {
+        released: released.length,
+      });
+    },
+
+    async nodeStageVolume(r) {
+      const volumeId = requireVolumeId("stage", r.volumeId);
+      const context = { action: "stage", volumeId };
+      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const access = requireMountCapability(context, r.volumeCapability);
+      const spec = resolve(context, r, access);
+      const readOnly = spec.readOnly || access.readOnlyMode;
+      return await operation(context, staging, async () => {
+        const existing = mountAt(await mounter.mountInfo(), staging);
+        if (existing && !(await unmountStale(staging, existing, "Staging path"))) {
+          if (rootMatches(existing.root, spec.dir) && isReadOnly(existing) === readOnly) return {};
+          throw new CsiError(
+            Code.ALREADY_EXISTS,
+            `Cannot stage volume "${volumeId}" at "${staging}": it is already staged there with ` +
+              `directory "${existing.root}" (${isReadOnly(existing) ? "ro" : "rw"}), not ` +
+              `"${spec.dir}" (${readOnly ? "ro" : "rw"})`,
+          );
+        }
+        await Deno.mkdir(staging, { recursive: true });
+        await stage(volumeId, staging, spec, [
+          ...spec.bindFlags,
+          ...(readOnly ? ["ro" as const] : []),
+        ]);
+        return {};
+      });
+    },
+
+    async nodeUnstageVolume(r) {
+      const volumeId = requireVolumeId("unstage", r.volumeId);
+      const context = { action: "unstage", volumeId };
+      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      return await operation(context, staging, async () => {
+        await unmountCascade(mounter, staging, config.unmountTimeoutMs);
+        await shared.releaseUnused();
+        return {};
+      });
+    },
+
+    async nodePublishVolume(r) {
+      const volumeId = requireVolumeId("publish", r.volumeId);
+      const context = { action: "publish", volumeId };
+      const target = requirePath(context, "targetPath", r.targetPath);
+      if (r.stagingTargetPath === "") {
+        throw new CsiError(
+          Code.FAILED_PRECONDITION,
+          `Cannot publish volume "${volumeId}" at "${target}": "stagingTargetPath" is required ` +
+            "(the driver has STAGE_UNSTAGE_VOLUME)",
+        );
+      }
+      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const access = requireMountCapability(context, r.volumeCapability);
+      const spec = resolve(context, r, access);
+      const stagedReadOnly = spec.readOnly || access.readOnlyMode;
+      const readOnly = r.readonly || stagedReadOnly;
+      return await operation(context, target, async () => {
+        let mounts = await mounter.mountInfo();
+        if (!mountAt(mounts, staging)) {
+          throw new CsiError(
+            Code.FAILED_PRECONDITION,
+            `Cannot publish volume "${volumeId}" at "${target}": it is not staged at "${staging}"`,
+          );
+        }
+        if (await unmountStale(staging, mountAt(mounts, staging), "Staging path")) {
+          await stage(volumeId, staging, spec, [
+            ...spec.bindFlags,
+            ...(stagedReadOnly ? ["ro" as const] : []),
+          ]);
+          mounts = await mounter.mountInfo();
+        }
+        const staged = mountAt(mounts, staging)!;
+        const existing = mountAt(mounts, target);
+        if (existing && !(await unmountStale(target, existing, "Target path"))) {
+          if (sameDirectory(existing, staged) && isReadOnly(existing) === readOnly) return {};
+          throw new CsiError(
+            Code.ALREADY_EXISTS,
+            `Cannot publish volume "${volumeId}" at "${target}": it is already published there ` +
+              `${
+                sameDirectory(existing, staged)
+                  ? `${isReadOnly(existing) ? "read-only" : "read-write"}`
+                  : `from "${existing.source}" "${existing.root}"`
+              }` +
+              `, incompatible with this request (${readOnly ? "read-only" : "read-write"})`,
+          );
+        }
+        if (access.singleTarget) {
+          const other = mounts.find((m) =>
+            sameDirectory(m, staged) && m.mountPoint !== staging && m.mountPoint !== target &&
+            !shared.isInternal(m.mountPoint)
+          );
+          if (other) {
+            throw new CsiError(
+              Code.FAILED_PRECONDITION,
+              `Cannot publish volume "${volumeId}" at "${target}": its single-node access mode ` +
+                `allows one target and it is already published at "${other.mountPoint}"`,
+            );
+          }
+        }
+        const created = await ensureTargetDirectory(context, target);
+        try {
+          await mounter.bind(staging, target, [
+            ...spec.bindFlags,
+            ...(readOnly ? ["ro" as const] : []),
+          ]);
+        } catch (error) {
+          if (created) await removeDirectory(target).catch(() => undefined);
+          throw error;
+        }
+        return {};
+      });
+    },
+
+    async nodeUnpublishVolume(r) {
+      const volumeId = requireVolumeId("unpublish", r.volumeId);
+      const context = { action: "unpublish", volumeId };
+      const target = requirePath(context, "targetPath", r.targetPath);
+      return await operation(context, target, async () => {
+        await unmountCascade(mounter, target, config.unmountTimeoutMs);
+        const info = await Deno.lstat(target).catch(() => undefined);
+        if (info?.isDirectory) await removeDirectory(target);
+        return {};
+      });
+    },
+
+    async nodeGetVolumeStats(r) {
+      const volumeId = requireVolumeId("get stats of", r.volumeId);
+      const context = { action: "get stats of", volumeId };
+      const path = requirePath(context, "volumePath", r.volumePath);
+      return await operation(context, path, async () => {
+        const mounts = await mounter.mountInfo();
+        const mount = mountAt(mounts, path);
+        if (!mount) {
+          throw new CsiError(
+            Code.NOT_FOUND,
+            `Cannot get stats of volume "${volumeId}": "${path}" is not a staged or published volume`,
+          );
+        }
+        if (r.stagingTargetPath !== "") {
+          const staged = mountAt(mounts, r.stagingTargetPath);
+          if (staged && !sameDirectory(staged, mount)) {
+            throw new CsiError(
+              Code.NOT_FOUND,
+              `Cannot get stats of volume "${volumeId}": "${path}" does not show the volume ` +
+                `staged at "${r.stagingTargetPath}"`,
+            );
+          }
+        }
+        const health = await checkPathHealth(path, checkMs);
+        if (!health.healthy) {
+          return {
+            usage: [],
+            volumeCondition: {
+              abnormal: true,
+              message: `Lustre mount is not answering: ${health.reason}`,
+            },
+          };
+        }
+        try {
+          const u = await readUsage(path, checkMs);
+          return {
+            usage: [
+              {
+                unit: VolumeUsage_Unit.BYTES,
+                total: BigInt(u.totalBytes),
+                available: BigInt(u.availableBytes),
+                used: BigInt(u.usedBytes),
+              },
+              {
+                unit: VolumeUsage_Unit.INODES,
+                total: BigInt(u.totalInodes),
+                available: BigInt(u.freeInodes),
+                used: BigInt(u.usedInodes),
+              },
+            ],
+            volumeCondition: { abnormal: false, message: "Volume is mounted and answering" },
+          };
+        } catch (error) {
+          return {
+            usage: [],
+            volumeCondition: {
+              abnormal: true,
+              message: `Lustre mount is not answering: ${(error as Error).message}`,
+            },
+          };
+        }
+      });
+    },
+
+    nodeGetCapabilities() {
+      const types = [
+        NodeCap.STAGE_UNSTAGE_VOLUME,
+        NodeCap.GET_VOLUME_STATS,
+        NodeCap.VOLUME_CONDITION,
+        NodeCap.SINGLE_NODE_MULTI_WRITER,
+      ];
+      return Promise.resolve({
+        capabilities: types.map((type) => ({ type: { case: "rpc" as const, value: { type } } })),
+      });
+    },
+
+    nodeGetInfo() {
+      return Promise.resolve({
+        nodeId: config.nodeId,
+        maxVolumesPerNode: 0n,
+        accessibleTopology: { segments: { [TOPOLOGY_KEY]: "true" } },
+      });
+    },
+  };
+}
+
+/** The mountinfo root a directory shows when bound from a mount whose root is `base`. */
+function joinRoot(base: string, dir: string): string {
+  if (dir === "/") return base;
+  return base === "/" ? dir : `${base}${dir}`;
+}
+
+/**
+ * A staging root matches a directory when it ends with it (dir starts with
+ * "/", so the match is at a segment boundary). The shared mount's own root
+ * ("/" on Lustre) prefixes it.
+ */
+function rootMatches(root: string, dir: string): boolean {
+  return dir === "/" || root.endsWith(dir);
+}
+
+/**
+ * The real path of the volume's directory inside the shared mount; it must
+ * exist, be a directory and stay inside the file system.
+ */
+async function requireVolumeDirectory(
+  mountPath: string,
+  dir: string,
+  timeoutMs: number,
+  spec: VolumeSpec,
+  volumeId: string,
+): Promise<string> {
+  const wanted = dir === "/" ? mountPath : `${mountPath}${dir}`;
+  let real: string;
+  try {
+    real = await withTimeout(wanted, timeoutMs, () => Deno.realPath(wanted));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new CsiError(
+        Code.NOT_FOUND,
+        `Cannot stage volume "${volumeId}": directory "${dir}" does not exist in "${spec.source.fsSource}"`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  if (real !== mountPath && !real.startsWith(`${mountPath}/`)) {
+    throw new CsiError(
+      Code.INVALID_ARGUMENT,
+      `Cannot stage volume "${volumeId}": directory "${dir}" leads outside "${spec.source.fsSource}" through a symlink`,
+    );
+  }
+  const info = await withTimeout(real, timeoutMs, () => Deno.stat(real));
+  if (!info.isDirectory) {
+    throw new CsiError(
+      Code.INVALID_ARGUMENT,
+      `Cannot stage volume "${volumeId}": "${dir}" in "${spec.source.fsSource}" is not a directory`,
+    );
+  }
+  return real;
+}
+
+/** Creates the target directory if needed; returns whether it was created. */
+async function ensureTargetDirectory(context: CallContext, target: string): Promise<boolean> {
+  const info = await Deno.lstat(target).catch(() => undefined);
+  if (info?.isDirectory) return false;
+  if (info) {
+    throw new CsiError(
+      Code.INVALID_ARGUMENT,
+      `Cannot ${context.action} volume "${context.volumeId}": "targetPath" "${target}" exists and is not a directory`,
+    );
+  }
+  try {
+    await Deno.mkdir(target);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new CsiError(
+        Code.FAILED_PRECONDITION,
+        `Cannot ${context.action} volume "${context.volumeId}": the parent of "targetPath" "${target}" does not exist`,
+        { cause: error },
+      );
+    }
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    return false;
+  }
+  return true;
+}

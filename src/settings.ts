@@ -1,0 +1,163 @@
+/**
+ * The table of every setting: its flag, environment variable, YAML key,
+ * type, default and meaning. Config parsing, `--help` and the docs all read
+ * it, so a setting exists in exactly one place.
+ */
+
+/** How a setting's raw text becomes a value. */
+export type SettingKind = "string" | "path" | "endpoint" | "duration" | "level" | "options";
+
+/** One configurable setting. */
+export interface Setting {
+  /** camelCase key in the settings YAML and in Config. */
+  readonly key: SettingKey;
+  /** kebab-case flag without the leading dashes. */
+  readonly flag: string;
+  /** Environment variables, first match wins. */
+  readonly env: readonly string[];
+  readonly kind: SettingKind;
+  readonly defaultValue: string;
+  readonly help: string;
+}
+
+/** The keys a settings file may hold. */
+export type SettingKey =
+  | "endpoint"
+  | "nodeId"
+  | "logLevel"
+  | "kubeletDir"
+  | "stateDir"
+  | "pathEnv"
+  | "ldLibraryPath"
+  | "mountTimeoutMs"
+  | "unmountTimeoutMs"
+  | "commandTimeoutMs"
+  | "probeTimeoutMs"
+  | "probeCacheMs"
+  | "shutdownGraceMs"
+  | "defaultMountOptions"
+  | "metricsAddress";
+
+/** Every setting, in documentation order. */
+export const SETTINGS: readonly Setting[] = [
+  {
+    key: "endpoint",
+    flag: "endpoint",
+    env: ["CSI_ENDPOINT"],
+    kind: "endpoint",
+    defaultValue: "unix:///csi/csi.sock",
+    help: "CSI socket, unix:///path/to/csi.sock",
+  },
+  {
+    key: "nodeId",
+    flag: "node-id",
+    env: ["KUBE_NODE_NAME", "KLUSTRE_NODE_ID"],
+    kind: "string",
+    defaultValue: "",
+    help: "Node name reported by NodeGetInfo (required for `node`)",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: ["KLUSTRE_LOG_LEVEL"],
+    kind: "level",
+    defaultValue: "info",
+    help: "trace, debug, info, warning or error",
+  },
+  {
+    key: "kubeletDir",
+    flag: "kubelet-dir",
+    env: ["KLUSTRE_KUBELET_DIR"],
+    kind: "path",
+    defaultValue: "/var/lib/kubelet",
+    help: "Kubelet root directory; staging and target paths must lie below it",
+  },
+  {
+    key: "stateDir",
+    flag: "state-dir",
+    env: ["KLUSTRE_STATE_DIR"],
+    kind: "path",
+    defaultValue: "/var/lib/klustre-csi",
+    help: "Where the driver mounts each Lustre file system once per node",
+  },
+  {
+    key: "pathEnv",
+    flag: "path-env",
+    env: ["KLUSTRE_PATH_ENV"],
+    kind: "string",
+    defaultValue: "/host/usr/sbin:/host/sbin:/usr/sbin:/sbin:/usr/bin:/bin",
+    help: "PATH used to find the host's mount.lustre, lfs and lctl",
+  },
+  {
+    key: "ldLibraryPath",
+    flag: "ld-library-path",
+    env: ["KLUSTRE_LD_LIBRARY_PATH"],
+    kind: "string",
+    defaultValue: "/host/lib64:/host/usr/lib64:/host/lib:/host/usr/lib",
+    help: "LD_LIBRARY_PATH for the host's Lustre tools",
+  },
+  {
+    key: "mountTimeoutMs",
+    flag: "mount-timeout-ms",
+    env: ["KLUSTRE_MOUNT_TIMEOUT_MS"],
+    kind: "duration",
+    defaultValue: "100000",
+    help: "Limit for one mount.lustre run; below kubelet's 2 min RPC deadline",
+  },
+  {
+    key: "unmountTimeoutMs",
+    flag: "unmount-timeout-ms",
+    env: ["KLUSTRE_UNMOUNT_TIMEOUT_MS"],
+    kind: "duration",
+    defaultValue: "10000",
+    help: "Limit for each step of the unmount cascade (plain, force, lazy)",
+  },
+  {
+    key: "commandTimeoutMs",
+    flag: "command-timeout-ms",
+    env: ["KLUSTRE_COMMAND_TIMEOUT_MS"],
+    kind: "duration",
+    defaultValue: "30000",
+    help: "Limit for lfs and lctl runs and file-system checks",
+  },
+  {
+    key: "probeTimeoutMs",
+    flag: "probe-timeout-ms",
+    env: ["KLUSTRE_PROBE_TIMEOUT_MS"],
+    kind: "duration",
+    defaultValue: "5000",
+    help: "Limit for the Lustre client check behind Probe",
+  },
+  {
+    key: "probeCacheMs",
+    flag: "probe-cache-ms",
+    env: ["KLUSTRE_PROBE_CACHE_MS"],
+    kind: "duration",
+    defaultValue: "10000",
+    help: "How long a Probe result is reused",
+  },
+  {
+    key: "shutdownGraceMs",
+    flag: "shutdown-grace-ms",
+    env: ["KLUSTRE_SHUTDOWN_GRACE_MS"],
+    kind: "duration",
+    defaultValue: "20000",
+    help: "How long SIGTERM waits for in-flight calls before exiting",
+  },
+  {
+    key: "defaultMountOptions",
+    flag: "default-mount-options",
+    env: ["KLUSTRE_DEFAULT_MOUNT_OPTIONS"],
+    kind: "options",
+    defaultValue: "flock,user_xattr",
+    help: "Lustre client options used when a volume names none",
+  },
+  {
+    key: "metricsAddress",
+    flag: "metrics-address",
+    env: ["KLUSTRE_METRICS_ADDRESS"],
+    kind: "string",
+    defaultValue: "",
+    help: "HOST:PORT for /metrics and /healthz; empty turns the server off",
+  },
+];

@@ -1,0 +1,175 @@
+/**
+ * Starts the real driver (`src/main.ts`) as a child process on a temp
+ * socket, optionally in a mount namespace of its own that shares the
+ * kubelet directory (as the DaemonSet does), and gives a CSI client to it.
+ */
+import { fileURLToPath } from "node:url";
+import { CsiClient } from "../../src/grpc/client.ts";
+import { Identity } from "../../src/csi/gen/csi_pb.ts";
+
+export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+export const DENO = Deno.execPath();
+/**
+ * The driver reads /proc/self/mountinfo and calls mount(2) through FFI;
+ * Deno grants both only with --allow-all.
+ */
+export const DRIVER_PERMISSIONS = ["--allow-all"];
+
+/** How to start the driver. */
+export interface DriverOptions {
+  readonly mode?: "node" | "controller";
+  /** Directory for the socket, state dir and logs. */
+  readonly dir: string;
+  readonly args?: readonly string[];
+  readonly env?: Record<string, string>;
+  /** Run in a new mount namespace (propagation unchanged), like a DaemonSet pod. */
+  readonly ownNamespace?: boolean;
+  /** Wait for the socket to answer GetPluginInfo (default true). */
+  readonly waitReady?: boolean;
+}
+
+/** A running driver. */
+export class DriverProcess implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #stderr: string[] = [];
+  readonly #stdout: string[] = [];
+  readonly #drained: Promise<void>;
+  readonly client: CsiClient;
+  readonly status: Promise<Deno.CommandStatus>;
+
+  constructor(child: Deno.ChildProcess, readonly socketPath: string) {
+    this.#child = child;
+    this.status = child.status;
+    this.#drained = Promise.all([
+      collect(child.stderr, this.#stderr),
+      collect(child.stdout, this.#stdout),
+    ]).then(() => undefined);
+    this.client = new CsiClient(`unix://${socketPath}`);
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Everything the driver wrote to stderr so far (its JSON log lines). */
+  logs(): string {
+    return this.#stderr.join("");
+  }
+
+  /** Parsed JSON log lines. */
+  logLines(): Record<string, unknown>[] {
+    return this.logs().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  }
+
+  stdout(): string {
+    return this.#stdout.join("");
+  }
+
+  /** Sends a signal and waits for the exit status. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    this.client.close();
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already gone
+    }
+    const status = await this.status;
+    await this.#drained;
+    return status;
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.stop("SIGKILL");
+  }
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, into: string[]) {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) into.push(decoder.decode(chunk, { stream: true }));
+}
+
+/** Starts the driver and waits until its socket answers. */
+export async function startDriver(options: DriverOptions): Promise<DriverProcess> {
+  const mode = options.mode ?? "node";
+  const socketPath = `${options.dir}/csi.sock`;
+  const driverArgs = [
+    "run",
+    ...DRIVER_PERMISSIONS,
+    `${REPO}/src/main.ts`,
+    mode,
+    "--endpoint",
+    `unix://${socketPath}`,
+    ...(mode === "node" ? ["--node-id", "test-node"] : []),
+    "--state-dir",
+    `${options.dir}/state`,
+    ...(options.args ?? []),
+  ];
+  const [program, args] = options.ownNamespace
+    ? ["unshare", ["--mount", "--propagation", "unchanged", DENO, ...driverArgs]]
+    : [DENO, driverArgs];
+  const child = new Deno.Command(program, {
+    args,
+    env: options.env,
+    cwd: REPO,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const driver = new DriverProcess(child, socketPath);
+  if (options.waitReady !== false) await waitForSocket(driver);
+  return driver;
+}
+
+/** Polls GetPluginInfo until it answers (30 s at most). */
+export async function waitForSocket(driver: DriverProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let exited = false;
+  driver.status.then(() => exited = true);
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`Driver exited before serving:\n${driver.logs()}`);
+    try {
+      await driver.client.call(Identity.method.getPluginInfo, {}, { timeoutMs: 1000 });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`Driver did not answer within 30 s:\n${driver.logs()}`);
+}
+
+/**
+ * A temp directory this test creates; at dispose every mount left below it
+ * is detached first, so the recursive delete never reaches through a mount.
+ */
+export async function tempDir(
+  prefix = "klustre-test-",
+): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await detachMountsBelow(path);
+      await Deno.remove(path, { recursive: true }).catch(() => undefined);
+    },
+  };
+}
+
+/** Lazily unmounts every mount at or below `path`, deepest first. */
+export async function detachMountsBelow(path: string): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const points = (await Deno.readTextFile("/proc/self/mountinfo")).split("\n")
+      .map((line) => line.split(" ")[4])
+      .filter((p) => p && (p === path || p.startsWith(`${path}/`)))
+      .sort((a, b) => b.length - a.length);
+    if (points.length === 0) return;
+    for (const point of points) {
+      await new Deno.Command("umount", { args: ["-l", point], stderr: "null" }).output();
+    }
+  }
+}
+
+/** Writes an executable shell script. */
+export async function writeScript(path: string, body: string): Promise<void> {
+  await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`);
+  await Deno.chmod(path, 0o755);
+}
