@@ -171,9 +171,9 @@ Deno.test(
     const [mb] = mountinfo().filter((m) => m.mountPoint === b);
     assert.equal(ma.source, "10.0.0.1@tcp:/fs1");
     assert.equal(ma.fsType, "fuse.lustre");
-    assert.equal(ma.root, "/");
+    assert.equal(ma.root, "/fs1", "the fs root is a directory of the export, never its root");
     assert.equal(mb.source, "10.0.0.1@tcp:/fs1");
-    assert.equal(mb.root, "/sub");
+    assert.equal(mb.root, "/fs1/sub");
     assert.equal(ma.dev, mb.dev, "every mount of one fs shares its device");
     assert.equal(ma.options.split(",")[0], "rw");
     assert.ok(!ma.options.includes("relatime"), "strictatime unless asked");

@@ -86,16 +86,17 @@ export function up(rootArg: string, options: { repo: string; config?: SimConfig 
   writeState(root, state);
   try {
     for (const fs of state.fileSystems) {
-      const backing = paths.backing(fs.name);
-      Deno.mkdirSync(backing, { recursive: true });
+      const tmpfs = paths.tmpfs(fs.name);
+      Deno.mkdirSync(tmpfs, { recursive: true });
       runOrThrow("mount", [
         "-t",
         "tmpfs",
         "-o",
         `size=${fs.size},nr_inodes=${fs.inodes},mode=0755`,
         `lustre-sim-${fs.name}`,
-        backing,
+        tmpfs,
       ]);
+      Deno.mkdirSync(paths.backing(fs.name), { mode: 0o755 });
       startExport(state, fs.name, paths.export(fs.name, 0), "main");
       writeState(root, state);
     }

@@ -22,7 +22,7 @@ export function startExport(
   runOrThrow("bindfs", [
     "-o",
     `fsname=${fsname},subtype=lustre,dev,suid`,
-    paths.backing(fs),
+    paths.tmpfs(fs),
     mountPoint,
   ]);
   const entry = readMountInfo().findLast((e) => e.mountPoint === mountPoint);

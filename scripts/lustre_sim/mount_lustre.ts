@@ -158,7 +158,8 @@ function main(ctx: StandInContext): number {
     ctx.out(`options = ${args.options}`);
   }
 
-  const root = `/${source.subdir}`.replace(/\/$/, "") || "/";
+  // Client mounts show the fs root as `/<fsname>` (see simPaths().backing).
+  const root = `/${source.fsname}/${source.subdir}`.replace(/\/$/, "");
   const existing = readMountInfo().filter((m) =>
     m.mountPoint === target && m.fsType === "fuse.lustre" &&
     m.source.endsWith(`:/${source.fsname}`) && m.root === root
@@ -229,7 +230,8 @@ function main(ctx: StandInContext): number {
         "unique",
       )
       : liveExport(s, source.fsname);
-    const from = exp.path + (source.subdir ? `/${source.subdir}` : "");
+    // The file system's root is the directory named after it inside the export.
+    const from = `${exp.path}/${source.fsname}` + (source.subdir ? `/${source.subdir}` : "");
     const r = run("mount", ["--bind", from, target]);
     if (r.code !== 0) {
       ctx.err(r.stderr.trim());

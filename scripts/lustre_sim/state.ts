@@ -6,7 +6,7 @@
 
 /** One simulated file system. */
 export interface FileSystemConfig {
-  /** Lustre fsname, 1-8 characters of `[A-Za-z0-9_-]`. */
+  /** Lustre fsname, 1-16 characters of `[A-Za-z0-9_-]` (real Lustre: 8). */
   name: string;
   /** tmpfs `size=` (bytes, or a number with a k/m/g suffix). */
   size: string;
@@ -129,7 +129,9 @@ function fsDefaults(fs: Partial<FileSystemConfig> & { name: string }): FileSyste
   };
 }
 
-const FSNAME_RE = /^[A-Za-z0-9_-]{1,8}$/;
+// Real Lustre allows 8 characters; the Klustre docs' example fsname "lustre-fs" has 9, so
+// the simulator accepts up to 16 to run those examples unchanged.
+const FSNAME_RE = /^[A-Za-z0-9_-]{1,16}$/;
 const VERSION_RE = /^\d+\.\d+\.\d+$/;
 const SIZE_RE = /^\d+[kmgKMG]?$/;
 
@@ -245,7 +247,13 @@ export function simPaths(root: string) {
     sysDir: `${root}/sys/fs/lustre`,
     sysVersion: `${root}/sys/fs/lustre/version`,
     /** The tmpfs; the space is deliberate (bindfs 1.14 honours -o fsname only then). */
-    backing: (fs: string) => `${root}/srv/${fs}/backing store`,
+    /** The tmpfs holding a file system; its root directory is the subdirectory `backing(fs)`. */
+    tmpfs: (fs: string) => `${root}/srv/${fs}/backing store`,
+    /**
+     * The file system's root directory. It is a subdirectory of the served tmpfs so that no
+     * client mount shows root "/" on the export's device, as on a real client (no server mount).
+     */
+    backing: (fs: string) => `${root}/srv/${fs}/backing store/${fs}`,
     export: (fs: string, generation: number) =>
       generation === 0 ? `${root}/srv/${fs}/export` : `${root}/srv/${fs}/export.${generation}`,
     unique: (fs: string, n: number) => `${root}/srv/${fs}/unique/${n}`,
