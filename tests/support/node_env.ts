@@ -1,0 +1,150 @@
+/**
+ * A test node: a simulated Lustre cluster, a shared kubelet directory, and
+ * the real driver in a mount namespace of its own (as in the DaemonSet),
+ * plus request builders shaped like kubelet's.
+ */
+import { type DriverProcess, startDriver, tempDir } from "./driver.ts";
+import { type Sim, startSim } from "./sim.ts";
+import { makeSharedKubeletDir, stagingPath, targetPath } from "./kubelet.ts";
+import { Node, VolumeCapability_AccessMode_Mode as Mode } from "../../src/csi/gen/csi_pb.ts";
+
+/** Options of a test node. */
+export interface NodeEnvOptions {
+  /** Simulator cluster description (default: fs1 and fs2). */
+  readonly simState?: Record<string, unknown>;
+  readonly driverArgs?: readonly string[];
+}
+
+/** A running test node. */
+export class NodeEnv implements AsyncDisposable {
+  driver!: DriverProcess;
+  constructor(
+    readonly dir: string,
+    readonly sim: Sim,
+    readonly kubeletDir: string,
+    readonly driverArgs: readonly string[],
+    private readonly cleanup: AsyncDisposable,
+  ) {}
+
+  get stateDir(): string {
+    return `${this.dir}/driver/state`;
+  }
+
+  /** Starts (or restarts) the driver. */
+  async start(): Promise<DriverProcess> {
+    this.driver = await startDriver({
+      dir: `${this.dir}/driver`,
+      ownNamespace: true,
+      args: [
+        "--kubelet-dir",
+        this.kubeletDir,
+        "--path-env",
+        this.sim.pathEnv,
+        "--log-level",
+        "debug",
+        ...this.driverArgs,
+      ],
+    });
+    return this.driver;
+  }
+
+  /** Mount points in the driver's own namespace (where the shared mounts live). */
+  async driverMounts(): Promise<string[]> {
+    const text = await Deno.readTextFile(`/proc/${this.driver.pid}/mountinfo`);
+    return text.split("\n").filter((l) => l).map((l) => l.split(" ")[4]);
+  }
+
+  /** Stages like kubelet: creates the staging dir, calls NodeStageVolume. */
+  async stage(volumeId: string, context: Record<string, string>, extra: StageExtra = {}) {
+    const staging = await stagingPath(this.kubeletDir, volumeId);
+    await this.driver.client.call(Node.method.nodeStageVolume, {
+      volumeId,
+      stagingTargetPath: staging,
+      volumeCapability: capability(extra.mode, extra.mountFlags),
+      volumeContext: context,
+    });
+    return staging;
+  }
+
+  /** Publishes like kubelet for one pod. */
+  async publish(
+    volumeId: string,
+    podUid: string,
+    context: Record<string, string>,
+    extra: StageExtra & { readonly?: boolean } = {},
+  ) {
+    const staging = await stagingPath(this.kubeletDir, volumeId);
+    const target = await targetPath(this.kubeletDir, podUid, volumeId);
+    await this.driver.client.call(Node.method.nodePublishVolume, {
+      volumeId,
+      stagingTargetPath: staging,
+      targetPath: target,
+      volumeCapability: capability(extra.mode, extra.mountFlags),
+      readonly: extra.readonly ?? false,
+      volumeContext: context,
+    });
+    return target;
+  }
+
+  async unpublish(volumeId: string, podUid: string) {
+    const target = await targetPath(this.kubeletDir, podUid, volumeId);
+    await this.driver.client.call(Node.method.nodeUnpublishVolume, {
+      volumeId,
+      targetPath: target,
+    });
+    return target;
+  }
+
+  async unstage(volumeId: string) {
+    const staging = await stagingPath(this.kubeletDir, volumeId);
+    await this.driver.client.call(Node.method.nodeUnstageVolume, {
+      volumeId,
+      stagingTargetPath: staging,
+    });
+    return staging;
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.driver?.stop("SIGKILL").catch(() => undefined);
+    await this.sim[Symbol.asyncDispose]().catch(() => undefined);
+    await this.cleanup[Symbol.asyncDispose]();
+  }
+}
+
+/** Extra stage/publish fields. */
+export interface StageExtra {
+  readonly mode?: Mode;
+  readonly mountFlags?: string[];
+}
+
+/** A mount capability with an access mode (default MULTI_NODE_MULTI_WRITER). */
+export function capability(mode: Mode = Mode.MULTI_NODE_MULTI_WRITER, mountFlags: string[] = []) {
+  return {
+    accessType: { case: "mount" as const, value: { fsType: "", mountFlags } },
+    accessMode: { mode },
+  };
+}
+
+/** Builds a test node with the driver running. */
+export async function startNodeEnv(options: NodeEnvOptions = {}): Promise<NodeEnv> {
+  const dir = await tempDir("klustre-node-");
+  try {
+    const kubeletDir = `${dir.path}/kubelet`;
+    await makeSharedKubeletDir(kubeletDir);
+    const sim = await startSim(`${dir.path}/sim`, options.simState);
+    const env = new NodeEnv(dir.path, sim, kubeletDir, options.driverArgs ?? [], dir);
+    try {
+      await env.start();
+    } catch (error) {
+      await sim[Symbol.asyncDispose]();
+      throw error;
+    }
+    return env;
+  } catch (error) {
+    await dir[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+/** Source of the simulator's first file system. */
+export const FS1 = "10.0.0.1@tcp:/fs1";
