@@ -17,6 +17,7 @@ import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { DRIVER_NAME, DRIVER_VERSION } from "../src/version.ts";
 import { SETTINGS } from "../src/settings.ts";
 import { parseConfig } from "../src/config.ts";
+import { findWorkerModules, parseNodeTask } from "../scripts/compile.ts";
 import { validate as validateNamespace } from "kubernetes-models/_schemas/IoK8sApiCoreV1Namespace";
 import { validate as validateServiceAccount } from "kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccount";
 import { validate as validateConfigMap } from "kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap";
@@ -73,15 +74,7 @@ function findTool(name: string): string | undefined {
     `${ROOT}node_modules/.cache/kube-tools`,
     ...(Deno.env.get("PATH") ?? "").split(":"),
   ];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+  return dirs.filter((dir) => dir).map((dir) => `${dir}/${name}`).find(existsFile);
 }
 
 const KUBECTL = findTool("kubectl");
@@ -90,6 +83,14 @@ if (!KUBECTL || !HELM) {
   console.warn(
     "manifests_test: kubectl or helm not found; run scripts/fetch-kube-tools to compare with real renders",
   );
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 function runTool(command: string, args: string[]): string {
@@ -554,31 +555,76 @@ Deno.test({
   },
 });
 
-Deno.test("Containerfile compiles with the node task's permissions onto distroless", () => {
+Deno.test("Containerfile compiles the binary with scripts/compile.ts onto distroless", () => {
   const text = Deno.readTextFileSync(`${ROOT}container/Containerfile`);
   const froms = [...text.matchAll(/^FROM\s+(.+)$/gm)].map((m) => m[1]);
   assert.equal(froms.length, 2);
   assert.match(froms[0], /^--platform=\$BUILDPLATFORM denoland\/deno:\$\{DENO_VERSION\} AS build$/);
+  assert.equal(froms[1], "${BASE_IMAGE}");
   assert.match(text, /^ARG DENO_VERSION=2\.\d+\.\d+$/m);
   assert.match(text, /^ARG BASE_IMAGE=gcr\.io\/distroless\/cc-debian12$/m);
   assert.match(text, /amd64\) target=x86_64-unknown-linux-gnu/);
   assert.match(text, /arm64\) target=aarch64-unknown-linux-gnu/);
-  assert.match(text, /^ENTRYPOINT \["\/klustre-csi"\]$/m);
-  assert.doesNotMatch(text, /^(SHELL|HEALTHCHECK)/m);
-
-  // The build reads the permissions from deno.json; run its snippet on ours.
-  const snippet = /flags="\$\(deno eval --no-config '([^']+)'\)"/.exec(text);
-  assert.ok(snippet, "the build derives the flags from deno.json");
-  const flags = runTool(Deno.execPath(), ["eval", "--no-config", snippet[1]]).trim();
-  const task: string = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks.node;
-  assert.ok(
-    flags.length > 0 && task.includes(`deno run ${flags} src/main.ts`),
-    `${flags} | ${task}`,
-  );
   assert.match(
     text,
-    /deno compile --frozen --target "\$target" --output \S+klustre-csi \$flags src\/main\.ts/,
+    /deno run --allow-read --allow-run scripts\/compile\.ts --target "\$target" --output \/out\/rootfs\/klustre-csi;/,
   );
+  assert.match(text, /^COPY scripts\/compile\.ts scripts\/$/m);
+  assert.match(text, /^COPY --from=build \/out\/rootfs\/ \/$/m);
+  assert.match(text, /^ENTRYPOINT \["\/klustre-csi"\]$/m);
+  assert.doesNotMatch(text, /^(SHELL|HEALTHCHECK)/m);
+  const ignore = Deno.readTextFileSync(`${ROOT}container/Containerfile.dockerignore`);
+  for (const path of ["deno.json", "deno.lock", "src/", "scripts/compile.ts"]) {
+    assert.ok(ignore.split("\n").includes(`!${path}`), `the build context has ${path}`);
+  }
+});
+
+Deno.test("scripts/compile.ts compiles with the node task's flags and embeds the workers", () => {
+  const printed = runTool(Deno.execPath(), [
+    "run",
+    "--allow-read",
+    "--allow-run",
+    `${ROOT}scripts/compile.ts`,
+    "--print",
+    "--target",
+    "aarch64-unknown-linux-gnu",
+    "--output",
+    "/out/klustre-csi",
+  ]).trim().split("\n");
+  const task = parseNodeTask(JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks.node);
+  assert.deepEqual(printed.slice(0, 6), [
+    "compile",
+    "--frozen",
+    "--target",
+    "aarch64-unknown-linux-gnu",
+    "--output",
+    "/out/klustre-csi",
+  ]);
+  assert.deepEqual(printed.slice(-task.flags.length - 1), [...task.flags, task.entry]);
+  assert.equal(task.entry, "src/main.ts");
+  const includes = printed.flatMap((a, i) => printed[i - 1] === "--include" ? [a] : []);
+  for (const path of includes) assert.ok(Deno.statSync(`${ROOT}${path}`).isFile, path);
+  if (existsFile(`${ROOT}src/mount/_syscall_worker.ts`)) {
+    assert.ok(includes.includes("src/mount/_syscall_worker.ts"), includes.join(" "));
+  }
+});
+
+Deno.test("findWorkerModules() resolves literal worker URLs and refuses others", () => {
+  const sources = new Map([
+    ["src/mount/a.ts", 'new Worker(new URL("./_w.ts", import.meta.url), { type: "module" });'],
+    ["src/b.ts", "new Worker(\n  new URL('../lib/x.ts', import.meta.url),\n);"],
+    ["src/c.ts", "const none = 1;"],
+  ]);
+  assert.deepEqual(findWorkerModules(sources), ["lib/x.ts", "src/mount/_w.ts"]);
+  assert.throws(
+    () => findWorkerModules(new Map([["src/d.ts", "new Worker(url);"]])),
+    SyntaxError,
+  );
+  assert.throws(() => parseNodeTask("deno task x"), SyntaxError);
+  assert.deepEqual(parseNodeTask("deno run -A --unstable-ffi src/main.ts node"), {
+    flags: ["-A", "--unstable-ffi"],
+    entry: "src/main.ts",
+  });
 });
 
 Deno.test("build-image --dry-run builds both architectures tagged with the driver version", () => {
