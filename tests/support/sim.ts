@@ -28,6 +28,15 @@ export class Sim implements AsyncDisposable {
     await lustreSim(["fault", "--root", this.root, kind, ...args]);
   }
 
+  /**
+   * Creates a directory inside a simulated file system, as an admin would on
+   * the Lustre server side. Returns the relative path, for `subdir`.
+   */
+  async mkdir(fs: string, relative: string): Promise<string> {
+    await Deno.mkdir(`${this.root}/srv/${fs}/backing store/${fs}/${relative}`, { recursive: true });
+    return relative;
+  }
+
   /** Every stand-in call so far. */
   async calls(): Promise<SimCall[]> {
     const text = await Deno.readTextFile(`${this.root}/calls.jsonl`).catch(() => "");
