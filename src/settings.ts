@@ -93,8 +93,9 @@ export const SETTINGS: readonly Setting[] = [
     flag: "ld-library-path",
     env: ["KLUSTRE_LD_LIBRARY_PATH"],
     kind: "string",
-    defaultValue: "/host/lib64:/host/usr/lib64:/host/lib:/host/usr/lib",
-    help: "LD_LIBRARY_PATH for the host's Lustre tools",
+    defaultValue:
+      "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:/host/lib64:/host/usr/lib64:/host/lib:/host/usr/lib:/host/lib/x86_64-linux-gnu:/host/usr/lib/x86_64-linux-gnu:/host/lib/aarch64-linux-gnu:/host/usr/lib/aarch64-linux-gnu",
+    help: "LD_LIBRARY_PATH for the host's Lustre tools (the image's libc first)",
   },
   {
     key: "mountTimeoutMs",

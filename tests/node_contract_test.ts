@@ -151,7 +151,6 @@ Deno.test("NodePublishVolume(readonly) gives a read-only bind; a reader-only acc
 
 Deno.test("NodePublishVolume() follows the access mode for a second target on one node", async () => {
   await using env = await startNodeEnv();
-  const ctx = { source: FS1 };
   for (
     const [mode, second] of [
       [Mode.MULTI_NODE_MULTI_WRITER, Code.OK],
