@@ -392,3 +392,359 @@ Deno.test("lustre-sim down removes every mount and process and is safe twice", o
   assert.equal(never.code, 0);
   await sim[Symbol.asyncDispose]();
 });
+
+/** Mounts fs1 at `mnt/a` and returns its path. */
+async function mountFs1(sim: Sim, name = "a"): Promise<string> {
+  const target = sim.target(name);
+  const r = await sim.tool("mount.lustre", ["10.0.0.1@tcp:/fs1", target]);
+  assert.equal(r.code, 0, r.stderr);
+  return target;
+}
+
+Deno.test("lfs project sets, lists, checks and clears project IDs", opts, async () => {
+  await using sim = await Sim.up();
+  const a = await mountFs1(sim);
+  const vol = `${a}/vol`;
+  Deno.mkdirSync(`${vol}/sub/deep`, { recursive: true });
+  Deno.writeTextFileSync(`${vol}/f`, "x");
+  const lfs = (...args: string[]) => sim.tool("lfs", args);
+
+  assert.deepEqual(await lfs("project", "-d", vol), {
+    code: 0,
+    stdout: `    0 - ${vol}\n`,
+    stderr: "",
+  });
+  assert.deepEqual(await lfs("project", "-p", "1000", "-s", vol), {
+    code: 0,
+    stdout: "",
+    stderr: "",
+  });
+  assert.equal((await lfs("project", "-d", vol)).stdout, ` 1000 P ${vol}\n`);
+  // Without -r, set touches DIR and its children only; without -d, list skips DIR.
+  const listed = (await lfs("project", vol)).stdout.split("\n").filter((l) => l).sort();
+  assert.deepEqual(listed, [` 1000 P ${vol}/f`, ` 1000 P ${vol}/sub`]);
+  assert.equal((await lfs("project", "-d", `${vol}/sub/deep`)).stdout, `    0 - ${vol}/sub/deep\n`);
+  const check = await lfs("project", "-c", "-r", vol);
+  assert.equal(check.code, 0);
+  assert.equal(
+    check.stdout,
+    `${vol}/sub/deep - project inheritance flag is not set\n` +
+      `${vol}/sub/deep - project identifier is not set (inode=0, tree=1000)\n`,
+  );
+  assert.equal((await lfs("project", "-p", "1000", "-s", "-r", vol)).code, 0);
+  assert.equal((await lfs("project", "-c", "-r", vol)).stdout, "");
+  // New entries under an inherit directory get its project.
+  Deno.writeTextFileSync(`${vol}/sub/new`, "y");
+  assert.equal((await lfs("project", "-d", `${vol}/sub/new`)).stdout, ` 1000 P ${vol}/sub/new\n`);
+  assert.equal((await lfs("project", "-C", "-k", "-d", vol)).code, 0);
+  assert.equal((await lfs("project", "-d", vol)).stdout, ` 1000 - ${vol}\n`);
+  assert.equal((await lfs("project", "-C", "-d", vol)).code, 0);
+  assert.equal((await lfs("project", "-d", vol)).stdout, `    0 - ${vol}\n`);
+
+  const clash = await lfs("project", "-c", "-s", vol);
+  assert.equal(clash.code, 4);
+  assert.match(clash.stderr, /lfs: cannot specify '-c' '-C' '-s' together/);
+  assert.match(clash.stdout, /^project: Change or list project attribute/);
+  assert.equal((await lfs("project")).code, 4);
+  const missing = await lfs("project", "-d", `${a}/absent`);
+  assert.deepEqual([missing.code, missing.stderr], [
+    1,
+    `lfs: failed to stat '${a}/absent': No such file or directory\n`,
+  ]);
+  const notLustre = await lfs("project", "-d", sim.dir);
+  assert.equal(notLustre.code, 25);
+  assert.match(notLustre.stderr, /Inappropriate ioctl for device/);
+});
+
+Deno.test(
+  "lfs setquota and lfs quota report limits and usage in the 2.15 format",
+  opts,
+  async () => {
+    await using sim = await Sim.up();
+    const a = await mountFs1(sim);
+    Deno.mkdirSync(`${a}/vol`);
+    const lfs = (...args: string[]) => sim.tool("lfs", args);
+    assert.equal((await lfs("project", "-p", "1000", "-s", `${a}/vol`)).code, 0);
+    Deno.writeFileSync(`${a}/vol/data`, new Uint8Array(100 * 1024));
+    const set = await lfs("setquota", "-p", "1000", "-B", "1g", "-I", "5000", a);
+    assert.deepEqual(set, { code: 0, stdout: "", stderr: "" });
+    const header =
+      "     Filesystem  kbytes   quota   limit   grace   files   quota   limit   grace\n";
+    const q = await lfs("quota", "-p", "1000", a);
+    assert.equal(q.code, 0);
+    const mnt = a.length > 15 ? `${a}\n${" ".repeat(15)}` : a.padStart(15);
+    assert.equal(
+      q.stdout,
+      "Disk quotas for prj 1000 (pid 1000):\n" + header +
+        `${mnt}     100       0 1048576       -       2       0    5000       -\n`,
+    );
+    const h = await lfs("quota", "-h", "-p", "1000", a);
+    assert.ok(h.stdout.includes("  Filesystem    used   quota   limit"), h.stdout);
+    assert.ok(
+      h.stdout.endsWith("    100k      0k      1G       -       2       0    5000       -\n"),
+    );
+    // A short mount path stays on one line.
+    const short = `/tmp/lq${Date.now() % 100000}`;
+    Deno.mkdirSync(short);
+    try {
+      assert.equal((await sim.tool("mount.lustre", ["10.0.0.1@tcp:/fs1", short])).code, 0);
+      const row = (await lfs("quota", "-q", "-p", "1000", short)).stdout;
+      assert.equal(
+        row,
+        `${short.padStart(15)}     100       0 1048576       -       2       0    5000       -\n`,
+      );
+      await exec("umount", [short]);
+    } finally {
+      Deno.removeSync(short);
+    }
+    const warn = await lfs("setquota", "-p", "1000", "-b", "512", a);
+    assert.equal(warn.code, 0);
+    assert.equal(
+      warn.stderr,
+      "lfs setquota: warning: block softlimit '512' smaller than minimum qunit size\n" +
+        "See 'lfs help setquota' or Lustre manual for details\n",
+    );
+    assert.match((await lfs("quota", "-p", "1000", a)).stdout, / 100\*? +512 1048576 /);
+
+    const root = await lfs("setquota", "-p", "0", "-B", "1g", a);
+    assert.deepEqual([root.code, root.stderr], [
+      1,
+      "lfs setquota: can't set quota for root usr/group/project.\n",
+    ]);
+    const none = await lfs("setquota", "-p", "1000", a);
+    assert.equal(none.code, 4);
+    assert.match(none.stderr, /at least one limit must be specified/);
+    const off = await lfs("setquota", "-p", "1000", "-B", "1g", sim.dir);
+    assert.equal(off.code, 25);
+    assert.match(off.stderr, /^lfs setquota: quotactl failed: Inappropriate ioctl for device\n/);
+    assert.equal((await lfs("quota", "-p", "1000")).code, 4);
+  },
+);
+
+Deno.test("lfs df prints MDT and OST rows and a summary", opts, async () => {
+  await using sim = await Sim.up();
+  const a = await mountFs1(sim);
+  const lfs = (...args: string[]) => sim.tool("lfs", args);
+  const df = await lfs("df", a);
+  assert.equal(df.code, 0);
+  const lines = df.stdout.split("\n");
+  assert.equal(
+    lines[0],
+    "UUID                   1K-blocks        Used   Available Use% Mounted on",
+  );
+  assert.match(lines[1], new RegExp(`^fs1-MDT0000_UUID +\\d+ +\\d+ +\\d+ +\\d+% ${a}\\[MDT:0\\]$`));
+  assert.match(
+    lines[2],
+    new RegExp(`^fs1-OST0000_UUID +524288 +\\d+ +\\d+ +\\d+% ${a}\\[OST:0\\]$`),
+  );
+  assert.match(
+    lines[3],
+    new RegExp(`^fs1-OST0001_UUID +524288 +\\d+ +\\d+ +\\d+% ${a}\\[OST:1\\]$`),
+  );
+  assert.equal(lines[4], "");
+  assert.match(lines[5], new RegExp(`^filesystem_summary: +1048576 +\\d+ +\\d+ +\\d+% ${a}$`));
+  assert.deepEqual(lines.slice(6), ["", ""]);
+  const inodes = await lfs("df", "-i", a);
+  assert.match(inodes.stdout, /^UUID +Inodes +IUsed +IFree IUse% Mounted on\n/);
+  assert.match(inodes.stdout, /\nfilesystem_summary: +262144 /);
+  assert.match((await lfs("df", "-h", a)).stdout, /^UUID +bytes +Used +Available/);
+  assert.match((await lfs("df", "-h", a)).stdout, /filesystem_summary: +1024\.0M /);
+  assert.equal((await lfs("df")).stdout, df.stdout);
+  const other = await lfs("df", sim.dir);
+  assert.deepEqual(other, {
+    code: 95,
+    stdout: `df:${sim.dir} Not a Lustre filesystem\n`,
+    stderr: "",
+  });
+  const gone = await lfs("df", `${sim.dir}/absent`);
+  assert.equal(gone.code, 2);
+  assert.equal(gone.stderr, `error: invalid path '${sim.dir}/absent': No such file or directory\n`);
+});
+
+Deno.test("lfs getname prints one instance per client mount", opts, async () => {
+  await using sim = await Sim.up();
+  const a = await mountFs1(sim, "a");
+  const b = await mountFs1(sim, "b");
+  const lfs = (...args: string[]) => sim.tool("lfs", args);
+  const all = await lfs("getname");
+  const m = /^(fs1-ffff88[0-9a-f]{10}) (.*)\n(fs1-ffff88[0-9a-f]{10}) (.*)\n$/.exec(all.stdout);
+  assert.ok(m, all.stdout);
+  assert.deepEqual([m[2], m[4]], [a, b]);
+  assert.notEqual(m[1], m[3]);
+  assert.equal((await lfs("getname", a)).stdout, `${m[1]}\n`);
+  assert.equal((await lfs("getname", "-n", b)).stdout, "fs1\n");
+  assert.equal((await lfs("getname", "-i", b)).stdout, `${m[3].slice(4)}\n`);
+  const bad = await lfs("getname", sim.dir);
+  assert.equal(bad.code, 25);
+  assert.equal(
+    bad.stderr,
+    `cannot get instance for '${sim.dir}': Inappropriate ioctl for device\n`,
+  );
+});
+
+Deno.test("lfs setstripe, getstripe and mkdir keep layouts", opts, async () => {
+  await using sim = await Sim.up({
+    fileSystems: [{ name: "fs1", osts: 4, mdts: 2, pools: { flash: [0, 1] } }],
+  });
+  const a = await mountFs1(sim);
+  const lfs = (...args: string[]) => sim.tool("lfs", args);
+  Deno.mkdirSync(`${a}/d`);
+  assert.equal(
+    (await lfs("getstripe", "-d", `${a}/d`)).stdout,
+    "stripe_count:  1 stripe_size:   1048576 pattern:       raid0 stripe_offset: -1\n",
+  );
+  assert.equal((await lfs("setstripe", "-c", "-1", "-S", "4M", "-p", "flash", `${a}/d`)).code, 0);
+  assert.equal(
+    (await lfs("getstripe", "-d", `${a}/d`)).stdout,
+    "stripe_count:  -1 stripe_size:   4194304 pattern:       raid0 stripe_offset: -1 pool:          flash\n",
+  );
+  assert.equal((await lfs("getstripe", "-S", `${a}/d`)).stdout, "4194304\n");
+  assert.equal((await lfs("setstripe", "-d", `${a}/d`)).code, 0);
+  assert.equal((await lfs("getstripe", "-c", `${a}/d`)).stdout, "1\n");
+  const pool = await lfs("setstripe", "-p", "nope", `${a}/d`);
+  assert.deepEqual([pool.code, pool.stderr], [
+    22,
+    "lfs setstripe: pool 'fs1.nope' does not exist\n",
+  ]);
+  assert.equal((await lfs("setstripe", "-S", "100k", `${a}/d`)).code, 22);
+  assert.equal((await lfs("setstripe", "-c", "2", `${a}/file`)).code, 0);
+  assert.ok(
+    (await lfs("getstripe", `${a}/file`)).stdout.startsWith(`${a}/file\nlmm_stripe_count:  2\n`),
+  );
+
+  assert.equal((await lfs("mkdir", "-i", "1", `${a}/m1`)).code, 0);
+  assert.ok(Deno.statSync(`${a}/m1`).isDirectory);
+  assert.equal(
+    (await lfs("getdirstripe", `${a}/m1`)).stdout,
+    "lmv_stripe_count: 0 lmv_stripe_offset: 1 lmv_hash_type: none\n",
+  );
+  assert.equal((await lfs("mkdir", "-c", "2", `${a}/m2`)).code, 0);
+  assert.match(
+    (await lfs("getdirstripe", `${a}/m2`)).stdout,
+    /^lmv_stripe_count: 2 .* fnv_1a_64\n$/,
+  );
+  const exists = await lfs("mkdir", "-i", "0", `${a}/m1`);
+  assert.deepEqual([exists.code, exists.stderr], [
+    17,
+    `lfs setdirstripe: cannot create dir '${a}/m1': File exists\n`,
+  ]);
+  assert.equal((await lfs("mkdir", "-i", "5", `${a}/m3`)).code, 22);
+});
+
+Deno.test("lfs --version and unknown commands", opts, async () => {
+  await using sim = await Sim.up();
+  assert.deepEqual(await sim.tool("lfs", ["--version"]), {
+    code: 0,
+    stdout: "lfs 2.15.6\n",
+    stderr: "",
+  });
+  const bad = await sim.tool("lfs", ["frobnicate"]);
+  assert.deepEqual([bad.code, bad.stderr], [
+    1,
+    "lfs: 'frobnicate' is not a valid command. See 'lfs --list-commands'.\n",
+  ]);
+  await sim.cli(["fault", "version", "2.15.8"]);
+  assert.equal((await sim.tool("lfs", ["--version"])).stdout, "lfs 2.15.8\n");
+  assert.equal((await sim.tool("lctl", ["--version"])).stdout, "lctl 2.15.8\n");
+});
+
+Deno.test("lctl get_param and set_param keep tunables per instance", opts, async () => {
+  await using sim = await Sim.up();
+  const a = await mountFs1(sim);
+  const lctl = (...args: string[]) => sim.tool("lctl", args);
+  assert.equal((await lctl("get_param", "version")).stdout, "version=2.15.6\n");
+  assert.equal((await lctl("get_param", "-n", "version")).stdout, "2.15.6\n");
+  const inst = (await sim.tool("lfs", ["getname", a])).stdout.trim();
+  assert.equal(
+    (await lctl("get_param", "llite.*.max_read_ahead_mb")).stdout,
+    `llite.${inst}.max_read_ahead_mb=256\n`,
+  );
+  const osc = `fs1-OST0000-osc-${inst.slice(4)}`;
+  assert.match(
+    (await lctl("get_param", "osc.*.max_rpcs_in_flight")).stdout,
+    new RegExp(`^osc.${osc}.max_rpcs_in_flight=8\n`),
+  );
+  const set = await lctl("set_param", "osc.*.max_rpcs_in_flight=16");
+  assert.equal(set.code, 0);
+  assert.equal(set.stdout.split("\n").filter((l) => l).length, 2);
+  assert.equal((await lctl("get_param", "-n", `osc.${osc}.max_rpcs_in_flight`)).stdout, "16\n");
+  const bad = await lctl("set_param", `osc.${osc}.max_rpcs_in_flight=0`);
+  assert.deepEqual([bad.code, bad.stderr], [
+    22,
+    `error: set_param: setting /sys/fs/lustre/osc/${osc}/max_rpcs_in_flight=0: Invalid argument\n`,
+  ]);
+  const none = await lctl("get_param", "llite.*.nosuch");
+  assert.deepEqual([none.code, none.stderr], [
+    2,
+    "error: get_param: param_path 'llite/*/nosuch': No such file or directory\n",
+  ]);
+  assert.match(
+    (await lctl("get_param", "llite.*.stats")).stdout,
+    /^llite\..*\.stats=\nsnapshot_time +\d+\.\d{9} secs\.nsecs\n/,
+  );
+  // Tunables vanish with the mount.
+  await exec("umount", [a]);
+  assert.equal((await lctl("get_param", "llite.*.max_read_ahead_mb")).code, 2);
+});
+
+Deno.test("lctl list_nids and ping follow MGS reachability", opts, async () => {
+  await using sim = await Sim.up();
+  const lctl = (...args: string[]) => sim.tool("lctl", args);
+  assert.equal((await lctl("list_nids")).stdout, "10.0.0.100@tcp\n");
+  assert.deepEqual(await lctl("ping", "10.0.0.1@tcp0"), {
+    code: 0,
+    stdout: "12345-0@lo\n12345-10.0.0.1@tcp\n",
+    stderr: "",
+  });
+  const far = await lctl("ping", "10.9.9.9@tcp");
+  assert.deepEqual([far.code, far.stderr], [
+    1,
+    "failed to ping 10.9.9.9@tcp: Input/output error\n",
+  ]);
+  await sim.cli(["fault", "mgs-down", "--nid", "10.0.0.1@tcp"]);
+  assert.equal((await lctl("ping", "10.0.0.1@tcp")).code, 1);
+  assert.equal((await lctl("ping", "10.0.0.2@tcp")).code, 0);
+  await sim.cli(["fault", "modules-missing", "on"]);
+  const v = await lctl("get_param", "version");
+  assert.deepEqual([v.code, v.stderr], [
+    2,
+    "error: get_param: param_path 'version': No such file or directory\n",
+  ]);
+  const nids = await lctl("list_nids");
+  assert.equal(nids.code, 1);
+  assert.match(nids.stderr, /hint: the kernel modules may not be loaded/);
+});
+
+Deno.test("lctl pcc add, list and del check datasets like the kernel", opts, async () => {
+  await using sim = await Sim.up();
+  const a = await mountFs1(sim);
+  const cache = `${sim.dir}/cache`;
+  Deno.mkdirSync(cache);
+  const lctl = (...args: string[]) => sim.tool("lctl", ["pcc", ...args]);
+  const inst = (await sim.tool("lfs", ["getname", a])).stdout.trim();
+  assert.equal((await lctl("add", a, cache, "--param", "projid={500} rwid=1")).code, 0);
+  assert.equal(
+    (await lctl("list", a)).stdout,
+    `${cache}:\n  rwid: 1\n  flags: 3e\n  autocache: projid={500}\n`,
+  );
+  const dup = await lctl("add", a, cache, "-p", "projid={600} rwid=2");
+  assert.deepEqual([dup.code, dup.stderr], [
+    17,
+    `lctl pcc: error: setting llite.${inst}.pcc='add ${cache} projid={600} rwid=2': File exists (17)\n`,
+  ]);
+  assert.equal((await lctl("add", a, `${sim.dir}/none`, "-p", "projid={1} rwid=3")).code, 2);
+  assert.equal(
+    (await lctl("add", a, `${sim.dir}/x`, "-p", "projid={1}")).code,
+    22,
+    "RW-PCC needs rwid",
+  );
+  assert.equal((await lctl("add", a, cache, "-p", "owner={1} rwid=4")).code, 22);
+  const missing = await lctl("add", a, cache);
+  assert.deepEqual([missing.code, missing.stderr], [
+    4,
+    "add: must specify the config param for PCC\n",
+  ]);
+  assert.equal((await lctl("del", a, cache)).code, 0);
+  assert.equal((await lctl("list", a)).stdout, "");
+  assert.equal((await lctl("del", a, cache)).code, 2);
+});

@@ -36,6 +36,11 @@ Deno.test("stage, publish to two pods, write in one, read in the other, then cle
   const mounts = await mountsBelow(env.kubeletDir);
   assert.ok(mounts.includes(staging) && mounts.includes(targetA) && mounts.includes(targetB));
   assert.equal((await env.sim.lustreMounts()).length, 1);
+  const held = (await env.driverMounts()).filter((p) =>
+    p.startsWith(`${env.stateDir}/mounts/fs1-`)
+  );
+  assert.equal(held.length, 1, "the driver holds one shared Lustre mount of fs1");
+  assert.ok(!mounts.includes(held[0]), "the shared mount stays in the driver's mount namespace");
   assert.deepEqual((await unstageBlockers(staging)).sort(), [targetA, targetB].sort());
 
   await env.unpublish("pv-a", "pod-a");

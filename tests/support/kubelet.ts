@@ -19,7 +19,7 @@ export async function makeSharedKubeletDir(dir: string): Promise<void> {
 export async function stagingPath(kubeletDir: string, volumeHandle: string): Promise<string> {
   const sha = createHash("sha256").update(volumeHandle).digest("hex");
   const path = `${kubeletDir}/plugins/kubernetes.io/csi/${DRIVER_NAME}/${sha}/globalmount`;
-  await Deno.mkdir(path, { recursive: true });
+  await mkdirAll(path);
   return path;
 }
 
@@ -30,7 +30,7 @@ export async function targetPath(
   pvName: string,
 ): Promise<string> {
   const parent = `${kubeletDir}/pods/${podUid}/volumes/kubernetes.io~csi/${pvName}`;
-  await Deno.mkdir(parent, { recursive: true });
+  await mkdirAll(parent);
   return `${parent}/mount`;
 }
 
@@ -60,6 +60,15 @@ export async function unstageBlockers(stagingPath: string): Promise<string[]> {
   const index = stagingPath.indexOf(marker);
   const pathToFind = index >= 0 ? stagingPath.slice(index) : stagingPath;
   return refs.filter((ref) => !ref.includes(pathToFind));
+}
+
+/** mkdir -p that, like kubelet, accepts an existing path it cannot stat (a stale mount). */
+async function mkdirAll(path: string): Promise<void> {
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
 }
 
 /** Mount points at or below `dir` in this namespace. */
