@@ -67,16 +67,27 @@ export function exportOfDev(state: SimState, dev: string): ExportInfo | undefine
   return state.runtime.exports.find((e) => e.dev === dev);
 }
 
-/** The client mount record a mountinfo entry belongs to (own record, else its bind source). */
-export function recordOf(state: SimState, entry: MountEntry): ClientMount | undefined {
+/**
+ * The client mount record a mountinfo entry belongs to: its own record, else (a bind mount
+ * made by someone else) the latest record of the same device whose root contains it,
+ * preferring records whose own mount is still there.
+ */
+export function recordOf(
+  state: SimState,
+  entry: MountEntry,
+  all: MountEntry[] = readMountInfo(),
+): ClientMount | undefined {
   const exact = state.runtime.mounts.find((m) =>
     m.mountId === entry.id && m.target === entry.mountPoint
   );
   if (exact) return exact;
   const candidates = state.runtime.mounts.filter((m) =>
-    m.dev === entry.dev && isWithin(entry.root, m.subdir ? `/${m.subdir}` : "/")
+    m.dev === entry.dev && isWithin(entry.root, `/${m.fs}${m.subdir ? `/${m.subdir}` : ""}`)
   );
-  return candidates[candidates.length - 1];
+  const alive = candidates.filter((m) =>
+    all.some((e) => e.id === m.mountId && e.mountPoint === m.target)
+  );
+  return alive[alive.length - 1] ?? candidates[candidates.length - 1];
 }
 
 /**
@@ -88,17 +99,19 @@ export function locate(state: SimState, path: string): SimLocation {
   const real = Deno.realPathSync(path);
   const dev = formatDev(Deno.statSync(real).dev);
   const exp = exportOfDev(state, dev);
-  const entries = readMountInfo().filter((m) => m.dev === dev);
-  const mount = findContainingMount(entries, real);
+  const all = readMountInfo();
+  const mount = findContainingMount(all.filter((m) => m.dev === dev), real);
   if (!exp || !mount) throw new ErrnoError(25, "Inappropriate ioctl for device");
-  const rest = real.slice(mount.mountPoint.length);
-  const fsPath = joinFsPath(mount.root, rest);
-  const record = recordOf(state, mount);
+  // Paths inside the export; the file system's root is its directory `/<fsname>`.
+  const exportPath = joinFsPath(mount.root, real.slice(mount.mountPoint.length));
+  const fsRoot = `/${exp.fs}`;
+  const fsPath = isWithin(exportPath, fsRoot) ? exportPath.slice(fsRoot.length) || "/" : exportPath;
+  const record = recordOf(state, mount, all);
   return {
     fs: exp.fs,
     mount,
     fsPath,
-    dataPath: simPaths(state.runtime.root).backing(exp.fs) + (fsPath === "/" ? "" : fsPath),
+    dataPath: simPaths(state.runtime.root).tmpfs(exp.fs) + (exportPath === "/" ? "" : exportPath),
     instance: record?.instance ?? "",
   };
 }
@@ -111,8 +124,9 @@ function joinFsPath(root: string, rest: string): string {
 /** Client mount records whose instance is still reachable through some mount. */
 export function liveInstances(state: SimState): ClientMount[] {
   const live = new Map<string, ClientMount>();
-  for (const entry of clientEntries(state)) {
-    const record = recordOf(state, entry);
+  const all = readMountInfo();
+  for (const entry of clientEntries(state, all)) {
+    const record = recordOf(state, entry, all);
     if (record) live.set(`${record.fs}-${record.instance}`, record);
   }
   return [...live.values()].sort((a, b) => a.startMs - b.startMs);

@@ -24,7 +24,8 @@ const NET_RE = /^([a-z0-9]+?)(\d*)$/;
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const HOST_RE =
   /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-const FSNAME_RE = /^[A-Za-z0-9_-]{1,8}$/;
+// Real Lustre allows 8 characters; like state.ts, accept 16 so "lustre-fs" examples work.
+const FSNAME_RE = /^[A-Za-z0-9_-]{1,16}$/;
 
 /**
  * Prints a NID canonically (`tcp0` -> `tcp`, host name -> IP), or null when it is not a NID.

@@ -34,7 +34,7 @@ Deno.test("parseLustreSource() rejects bad sources with mount.lustre's messages"
     ["10.0.0.1@tcp/fs1", "Invalid mount string 10.0.0.1@tcp/fs1"],
     [":/fs1", "Invalid mount string :/fs1"],
     ["10.0.0.1@tcp:/", "Invalid mount string 10.0.0.1@tcp:/"],
-    ["10.0.0.1@tcp:/toolongname", "Invalid mount string 10.0.0.1@tcp:/toolongname"],
+    ["10.0.0.1@tcp:/seventeen-chars-x", "Invalid mount string 10.0.0.1@tcp:/seventeen-chars-x"],
     ["10.0.0.1@tcp:/fs1/../x", "Invalid mount string 10.0.0.1@tcp:/fs1/../x"],
     ["10.0.0.1@tcp:bad@tcp:/fs1", "Can't parse NID 'bad@tcp:/fs1'"],
     ["10.0.0.1@foo:/fs1", "Unsupported NID '10.0.0.1@foo'"],

@@ -16,7 +16,7 @@ Deno.test("parseConfig() rejects malformed fields", () => {
     [],
     { version: "2.15" },
     { fileSystems: [] },
-    { fileSystems: [{ name: "waytoolongname" }] },
+    { fileSystems: [{ name: "seventeen-chars-x" }] },
     { fileSystems: [{ name: "a" }, { name: "a" }] },
     { fileSystems: [{ name: "a", size: "1x" }] },
     { fileSystems: [{ name: "a", osts: 1, pools: { p: [3] } }] },
