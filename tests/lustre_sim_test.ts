@@ -747,4 +747,31 @@ Deno.test("lctl pcc add, list and del check datasets like the kernel", opts, asy
   assert.equal((await lctl("del", a, cache)).code, 0);
   assert.equal((await lctl("list", a)).stdout, "");
   assert.equal((await lctl("del", a, cache)).code, 2);
+  assert.equal((await lctl("add", a, cache, "-p", "uid={1} rwid=5")).code, 0);
+  assert.equal((await lctl("clear", a)).code, 0);
+  assert.equal((await lctl("list", a)).stdout, "");
+});
+
+Deno.test("lustre-sim status, --help and hang of other stand-ins", opts, async () => {
+  await using sim = await Sim.up();
+  const help = await exec(CLI, ["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /lustre-sim up --root DIR \[--state FILE\]/);
+  assert.match(help.stdout, /evict +FSNAME/);
+  assert.equal((await exec(CLI, ["up"])).code, 2, "--root is required");
+  assert.equal((await sim.cli(["fault", "bogus"])).code, 2);
+  assert.equal((await sim.cli(["fault", "hang", "on", "--cmd", "lfs"])).code, 0);
+  const status = JSON.parse((await sim.cli(["status"])).stdout);
+  assert.deepEqual(status.faults.hang, ["lfs"]);
+  assert.equal(status.version, "2.15.6");
+  const child = new Deno.Command(`${sim.root}/bin/lfs`, {
+    args: ["--version"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 800));
+  assert.equal(await Promise.race([child.status.then(() => "exited"), timer]), "timeout");
+  child.kill("SIGKILL");
+  await child.status;
+  assert.equal((await sim.tool("mount.lustre", ["-V"])).code, 0, "mount.lustre does not hang");
 });
