@@ -4,6 +4,7 @@ import {
   type GetPluginCapabilitiesResponseSchema,
   type GetPluginInfoResponseSchema,
   PluginCapability_Service_Type,
+  PluginCapability_VolumeExpansion_Type,
   type ProbeResponseSchema,
 } from "./csi/gen/csi_pb.ts";
 import { DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
@@ -46,9 +47,15 @@ export function identityHandlers(deps: IdentityDeps): IdentityHandlers {
         services.push(PluginCapability_Service_Type.VOLUME_ACCESSIBILITY_CONSTRAINTS);
       }
       return Promise.resolve({
-        capabilities: services.map((type) => ({
-          type: { case: "service" as const, value: { type } },
-        })),
+        capabilities: [
+          ...services.map((type) => ({ type: { case: "service" as const, value: { type } } })),
+          {
+            type: {
+              case: "volumeExpansion" as const,
+              value: { type: PluginCapability_VolumeExpansion_Type.ONLINE },
+            },
+          },
+        ],
       });
     },
     async probe() {

@@ -93,7 +93,15 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {
-    routes.push(...controllerRoutes(controllerHandlers({ config, runner, mounter, logger })));
+    const controller = controllerHandlers({
+      config,
+      runner,
+      mounter,
+      logger,
+      clientVersion: async () => (await client.get()).version,
+    });
+    await controller.prepare();
+    routes.push(...controllerRoutes(controller));
   }
   const server = await startServer(config.socketPath, routes, {
     logger,

@@ -41,6 +41,7 @@ import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { resolveVolume, type VolumeSpec } from "./node/volume_spec.ts";
 import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
 import type { ClientStatus } from "./lustre/client_check.ts";
+import { type ProjectQuota, readProjectId, readProjectQuota } from "./lustre/project_quota.ts";
 
 /** Topology key every node of the driver reports. */
 export const TOPOLOGY_KEY = "lustre.csi.klustrefs.io/lustre-client";
@@ -184,6 +185,20 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     });
     await unmountCascade(mounter, path, config.unmountTimeoutMs);
     return true;
+  }
+
+  /** The project quota of a volume directory, when it has one (dynamic volumes). */
+  async function projectQuota(path: string): Promise<ProjectQuota | undefined> {
+    try {
+      const id = await readProjectId(deps.runner, path, checkMs);
+      return id === undefined ? undefined : await readProjectQuota(deps.runner, path, id, checkMs);
+    } catch (error) {
+      logger.debug("No project quota for {path}: {reason}", {
+        path,
+        reason: (error as Error).message,
+      });
+      return undefined;
+    }
   }
 
   return {
@@ -365,20 +380,25 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
         }
         try {
           const u = await readUsage(path, checkMs);
+          const quota = await projectQuota(path);
+          const bytes = limited(
+            u.totalBytes,
+            u.usedBytes,
+            u.availableBytes,
+            quota?.limitBytes,
+            quota?.usedBytes,
+          );
+          const inodes = limited(
+            u.totalInodes,
+            u.usedInodes,
+            u.freeInodes,
+            quota?.limitInodes,
+            quota?.usedInodes,
+          );
           return {
             usage: [
-              {
-                unit: VolumeUsage_Unit.BYTES,
-                total: BigInt(u.totalBytes),
-                available: BigInt(u.availableBytes),
-                used: BigInt(u.usedBytes),
-              },
-              {
-                unit: VolumeUsage_Unit.INODES,
-                total: BigInt(u.totalInodes),
-                available: BigInt(u.freeInodes),
-                used: BigInt(u.usedInodes),
-              },
+              { unit: VolumeUsage_Unit.BYTES, ...bytes },
+              { unit: VolumeUsage_Unit.INODES, ...inodes },
             ],
             volumeCondition: { abnormal: false, message: "Volume is mounted and answering" },
           };
@@ -414,6 +434,18 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       });
     },
   };
+}
+
+/**
+ * Usage figures, limited by a project quota when one is set: the quota is
+ * the size, and what is available never exceeds what the file system has.
+ */
+function limited(total: number, used: number, available: number, limit = 0, quotaUsed = 0) {
+  if (limit <= 0) {
+    return { total: BigInt(total), used: BigInt(used), available: BigInt(available) };
+  }
+  const free = Math.max(0, Math.min(limit - quotaUsed, available));
+  return { total: BigInt(limit), used: BigInt(quotaUsed), available: BigInt(free) };
 }
 
 /** The mountinfo root a directory shows when bound from a mount whose root is `base`. */

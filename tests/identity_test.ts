@@ -33,7 +33,11 @@ Deno.test("GetPluginCapabilities() lists CONTROLLER_SERVICE only where the contr
   const services = async (mode: "node" | "controller") => {
     await using driver = await startDriver({ dir: `${dir.path}`, mode });
     const response = await driver.client.call(Identity.method.getPluginCapabilities, {});
-    return response.capabilities.map((c) => c.type.case === "service" ? c.type.value.type : -1);
+    const expansion = response.capabilities.filter((c) => c.type.case === "volumeExpansion");
+    assert.equal(expansion.length, 1, "ONLINE expansion: the controller raises quotas any time");
+    return response.capabilities.flatMap((c) =>
+      c.type.case === "service" ? [c.type.value.type] : []
+    );
   };
   assert.deepEqual(await services("node"), [
     PluginCapability_Service_Type.VOLUME_ACCESSIBILITY_CONSTRAINTS,

@@ -51,6 +51,8 @@ export interface SharedMount {
 export class SharedMounts {
   readonly #deps: SharedMountsDeps;
   readonly #mutex = new KeyedMutex();
+  /** Calls using each shared mount right now; a used mount is never released. */
+  readonly #users = new Map<string, number>();
 
   constructor(deps: SharedMountsDeps) {
     this.#deps = deps;
@@ -74,7 +76,8 @@ export class SharedMounts {
 
   /**
    * Ensures the shared mount for `choice` is mounted and healthy, then runs
-   * `use` while no release can take it away.
+   * `use` while no release can take it away. Uses of one mount run
+   * concurrently; only mounting and releasing are serialised.
    * @throws LustreMountError, CommandTimeoutError, MountError
    */
   async withMount<T>(choice: MountChoice, use: (mount: SharedMount) => Promise<T>): Promise<T> {
@@ -88,10 +91,18 @@ export class SharedMounts {
     const key = [choice.source.fsSource, options.join(","), choice.dedicatedTo ?? ""].join("|");
     const hash = createHash("sha256").update(key).digest("hex").slice(0, 16);
     const path = `${this.mountsDir}/${choice.source.fsName}-${hash}`;
-    return await this.#mutex.run(path, async () => {
-      const info = await this.#ensure(choice.source.fsSource, options, path);
-      return await use({ path, info });
+    const info = await this.#mutex.run(path, async () => {
+      const mounted = await this.#ensure(choice.source.fsSource, options, path);
+      this.#users.set(path, (this.#users.get(path) ?? 0) + 1);
+      return mounted;
     });
+    try {
+      return await use({ path, info });
+    } finally {
+      const left = (this.#users.get(path) ?? 1) - 1;
+      if (left > 0) this.#users.set(path, left);
+      else this.#users.delete(path);
+    }
   }
 
   /**
@@ -105,7 +116,7 @@ export class SharedMounts {
       await this.#mutex.run(shared.mountPoint, async () => {
         const now = await this.#deps.mounter.mountInfo();
         const current = mountAt(now, shared.mountPoint);
-        if (!current || this.#isUsed(current, now)) return;
+        if (!current || this.#users.has(current.mountPoint) || this.#isUsed(current, now)) return;
         await unmountCascade(this.#deps.mounter, current.mountPoint, this.#deps.unmountTimeoutMs);
         await removeDirectory(current.mountPoint);
         this.#deps.logger.info("Released shared Lustre mount {path}", {

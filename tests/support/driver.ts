@@ -127,11 +127,15 @@ export async function waitForSocket(driver: DriverProcess): Promise<void> {
   driver.status.then(() => exited = true);
   while (Date.now() < deadline) {
     if (exited) throw new Error(`Driver exited before serving:\n${driver.logs()}`);
+    // A fresh client per attempt: a channel that met a stale socket backs off for long.
+    const probe = new CsiClient(`unix://${driver.socketPath}`);
     try {
-      await driver.client.call(Identity.method.getPluginInfo, {}, { timeoutMs: 1000 });
+      await probe.call(Identity.method.getPluginInfo, {}, { timeoutMs: 1000 });
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      probe.close();
     }
   }
   throw new Error(`Driver did not answer within 30 s:\n${driver.logs()}`);

@@ -13,11 +13,14 @@ export interface NodeEnvOptions {
   /** Simulator cluster description (default: fs1 and fs2). */
   readonly simState?: Record<string, unknown>;
   readonly driverArgs?: readonly string[];
+  /** Also start a controller on the same simulator (dynamic provisioning). */
+  readonly controller?: boolean;
 }
 
 /** A running test node. */
 export class NodeEnv implements AsyncDisposable {
   driver!: DriverProcess;
+  controller?: DriverProcess;
   constructor(
     readonly dir: string,
     readonly sim: Sim,
@@ -48,6 +51,17 @@ export class NodeEnv implements AsyncDisposable {
     return this.driver;
   }
 
+  /** Starts (or restarts) the controller, in a mount namespace of its own. */
+  async startController(): Promise<DriverProcess> {
+    this.controller = await startDriver({
+      dir: `${this.dir}/controller`,
+      mode: "controller",
+      ownNamespace: true,
+      args: ["--path-env", this.sim.pathEnv, "--log-level", "debug", ...this.driverArgs],
+    });
+    return this.controller;
+  }
+
   /** Mount points in the driver's own namespace (where the shared mounts live). */
   async driverMounts(): Promise<string[]> {
     const text = await Deno.readTextFile(`/proc/${this.driver.pid}/mountinfo`);
@@ -74,7 +88,7 @@ export class NodeEnv implements AsyncDisposable {
     extra: StageExtra & { readonly?: boolean } = {},
   ) {
     const staging = await stagingPath(this.kubeletDir, volumeId);
-    const target = await targetPath(this.kubeletDir, podUid, volumeId);
+    const target = await targetPath(this.kubeletDir, podUid, pvName(volumeId));
     await this.driver.client.call(Node.method.nodePublishVolume, {
       volumeId,
       stagingTargetPath: staging,
@@ -87,7 +101,7 @@ export class NodeEnv implements AsyncDisposable {
   }
 
   async unpublish(volumeId: string, podUid: string) {
-    const target = await targetPath(this.kubeletDir, podUid, volumeId);
+    const target = await targetPath(this.kubeletDir, podUid, pvName(volumeId));
     await this.driver.client.call(Node.method.nodeUnpublishVolume, {
       volumeId,
       targetPath: target,
@@ -106,9 +120,15 @@ export class NodeEnv implements AsyncDisposable {
 
   async [Symbol.asyncDispose]() {
     await this.driver?.stop("SIGKILL").catch(() => undefined);
+    await this.controller?.stop("SIGKILL").catch(() => undefined);
     await this.sim[Symbol.asyncDispose]().catch(() => undefined);
     await this.cleanup[Symbol.asyncDispose]();
   }
+}
+
+/** The PV name kubelet puts in a target path: here derived from the volume ID. */
+export function pvName(volumeId: string): string {
+  return volumeId.replace(/[^A-Za-z0-9.-]+/g, "-");
 }
 
 /** Extra stage/publish fields. */
@@ -135,7 +155,9 @@ export async function startNodeEnv(options: NodeEnvOptions = {}): Promise<NodeEn
     const env = new NodeEnv(dir.path, sim, kubeletDir, options.driverArgs ?? [], dir);
     try {
       await env.start();
+      if (options.controller) await env.startController();
     } catch (error) {
+      await env.driver?.stop("SIGKILL").catch(() => undefined);
       await sim[Symbol.asyncDispose]();
       throw error;
     }

@@ -5,7 +5,8 @@ import { REPO } from "./driver.ts";
 export interface SimCall {
   cmd: string;
   argv: string[];
-  exit: number;
+  /** null while a hung call is still blocked. */
+  exit: number | null;
   ms: number;
 }
 

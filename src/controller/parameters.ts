@@ -1,0 +1,253 @@
+/**
+ * StorageClass parameters of dynamic provisioning, each checked against an
+ * allow-list, and the directory template that names a volume's directory.
+ */
+import {
+  type LustreSource,
+  parseLustreSource,
+  parseSubdir,
+  requireSegment,
+} from "../lustre/source.ts";
+import { parseMountOptionList } from "../lustre/mount_options.ts";
+
+/** What happens to a volume's directory when its PV is deleted. */
+export type DeletePolicy = "delete" | "retain" | "archive";
+
+/** Default striping applied to a new volume directory. */
+export interface Striping {
+  readonly count?: number;
+  readonly size?: string;
+  readonly pool?: string;
+}
+
+/** Parsed StorageClass parameters. */
+export interface ProvisionParams {
+  readonly source: LustreSource;
+  /** Base directory inside the file system, "/" or "/k8s". */
+  readonly base: string;
+  readonly subdirTemplate: string;
+  readonly projectIdMin: number;
+  readonly projectIdMax: number;
+  readonly onDelete: DeletePolicy;
+  /** Archive directory relative to the base. */
+  readonly archiveDir: string;
+  readonly striping: Striping;
+  readonly mountOptions: readonly string[];
+  /** Hard inode limit per volume, 0 for none. */
+  readonly inodeQuota: number;
+  /** Mode of a new volume directory. */
+  readonly directoryMode: number;
+}
+
+/** PVC and PV names the external-provisioner passes with --extra-create-metadata. */
+export interface ClaimMetadata {
+  readonly pvcName?: string;
+  readonly pvcNamespace?: string;
+  readonly pvName?: string;
+}
+
+/** Parameter names, with their defaults where they have one. */
+export const PARAMETER_DEFAULTS: Readonly<Record<string, string>> = {
+  source: "",
+  basePath: "",
+  subdirTemplate: "${pv.metadata.name}",
+  projectIdRange: "1000000-1999999",
+  onDelete: "delete",
+  archivePath: ".archive",
+  stripeCount: "",
+  stripeSize: "",
+  pool: "",
+  mountOptions: "",
+  inodeQuota: "0",
+  directoryMode: "0777",
+};
+
+const PVC_NAME = "csi.storage.k8s.io/pvc/name";
+const PVC_NAMESPACE = "csi.storage.k8s.io/pvc/namespace";
+const PV_NAME = "csi.storage.k8s.io/pv/name";
+const KUBERNETES_PREFIX = "csi.storage.k8s.io/";
+const MAX_PROJECT_ID = 4294967294;
+
+/**
+ * Checks every parameter; unknown ones are refused by name.
+ * @throws TypeError naming the parameter and its value
+ */
+export function parseParameters(
+  parameters: Readonly<Record<string, string>>,
+): { params: ProvisionParams; metadata: ClaimMetadata } {
+  for (const key of Object.keys(parameters)) {
+    if (!(key in PARAMETER_DEFAULTS) && !key.startsWith(KUBERNETES_PREFIX)) {
+      throw new TypeError(
+        `parameter "${key}" is not known: use ${Object.keys(PARAMETER_DEFAULTS).join(", ")}`,
+      );
+    }
+  }
+  const value = (key: string) => parameters[key] ?? PARAMETER_DEFAULTS[key];
+  const sourceText = value("source");
+  if (sourceText === "") {
+    throw new TypeError('parameter "source" is required (e.g. 10.0.0.1@tcp:/fs1)');
+  }
+  const source = check("source", sourceText, () => parseLustreSource(sourceText));
+  const baseText = value("basePath").replace(/^\/+/, "");
+  const base = baseText === ""
+    ? "/"
+    : check("basePath", value("basePath"), () => parseSubdir(baseText));
+  const [min, max] = check(
+    "projectIdRange",
+    value("projectIdRange"),
+    () => parseRange(value("projectIdRange")),
+  );
+  const onDelete = value("onDelete");
+  if (onDelete !== "delete" && onDelete !== "retain" && onDelete !== "archive") {
+    throw new TypeError(`parameter "onDelete" "${onDelete}" is not one of delete, retain, archive`);
+  }
+  const archiveDir = check(
+    "archivePath",
+    value("archivePath"),
+    () => parseSubdir(value("archivePath")).slice(1),
+  );
+  const template = value("subdirTemplate");
+  check("subdirTemplate", template, () => expandTemplate(template, {}, "probe"));
+  return {
+    params: {
+      source: { ...source, subdir: "/" },
+      base: joinBase(source.subdir, base),
+      subdirTemplate: template,
+      projectIdMin: min,
+      projectIdMax: max,
+      onDelete,
+      archiveDir,
+      striping: parseStriping(value),
+      mountOptions: check(
+        "mountOptions",
+        value("mountOptions"),
+        () => parseMountOptionList(value("mountOptions")),
+      ),
+      inodeQuota: integer("inodeQuota", value("inodeQuota"), 0, Number.MAX_SAFE_INTEGER),
+      directoryMode: check(
+        "directoryMode",
+        value("directoryMode"),
+        () => parseMode(value("directoryMode")),
+      ),
+    },
+    metadata: {
+      pvcName: parameters[PVC_NAME],
+      pvcNamespace: parameters[PVC_NAMESPACE],
+      pvName: parameters[PV_NAME],
+    },
+  };
+}
+
+/** Parameters that change what a volume is; a retry must repeat them. */
+export function volumeShape(params: ProvisionParams): Record<string, unknown> {
+  return {
+    source: params.source.fsSource,
+    base: params.base,
+    onDelete: params.onDelete,
+    archiveDir: params.archiveDir,
+    striping: params.striping,
+    mountOptions: params.mountOptions,
+    inodeQuota: params.inodeQuota,
+  };
+}
+
+/**
+ * Expands `${pvc.metadata.namespace}`, `${pvc.metadata.name}` and
+ * `${pv.metadata.name}` into a relative directory; every segment must be
+ * path-safe. `${pv.metadata.name}` falls back to the CreateVolume name.
+ * @throws TypeError naming the placeholder or the bad segment
+ */
+export function expandTemplate(template: string, metadata: ClaimMetadata, name: string): string {
+  const values: Record<string, string | undefined> = {
+    "pvc.metadata.namespace": metadata.pvcNamespace,
+    "pvc.metadata.name": metadata.pvcName,
+    "pv.metadata.name": metadata.pvName ?? name,
+  };
+  const expanded = template.replace(/\$\{([^}]*)\}/g, (_, key: string) => {
+    if (!(key in values)) {
+      throw new TypeError(
+        `placeholder "\${${key}}" is not one of ${
+          Object.keys(values).map((k) => `\${${k}}`).join(", ")
+        }`,
+      );
+    }
+    const value = values[key];
+    if (value === undefined || value === "") {
+      throw new TypeError(
+        `placeholder "\${${key}}" has no value: run external-provisioner with --extra-create-metadata`,
+      );
+    }
+    if (value.includes("/")) {
+      throw new TypeError(`placeholder "\${${key}}" value "${value}" holds a "/"`);
+    }
+    return value;
+  });
+  if (expanded.startsWith("/")) throw new TypeError("it expands to an absolute path");
+  return expanded.split("/").map(requireSegment).join("/");
+}
+
+function parseStriping(value: (key: string) => string): Striping {
+  const count = value("stripeCount");
+  const size = value("stripeSize");
+  const pool = value("pool");
+  if (size !== "" && !/^[0-9]+[KkMmGg]?$/.test(size)) {
+    throw new TypeError(`parameter "stripeSize" "${size}" is not a size like 1M or 4194304`);
+  }
+  if (size !== "" && sizeBytes(size) % 65536 !== 0) {
+    throw new TypeError(`parameter "stripeSize" "${size}" is not a multiple of 64 KiB`);
+  }
+  if (pool !== "" && !/^[A-Za-z0-9_-]{1,15}$/.test(pool)) {
+    throw new TypeError(`parameter "pool" "${pool}" is not a Lustre pool name`);
+  }
+  return {
+    ...(count !== "" ? { count: integer("stripeCount", count, -1, 2000) } : {}),
+    ...(size !== "" ? { size } : {}),
+    ...(pool !== "" ? { pool } : {}),
+  };
+}
+
+function sizeBytes(size: string): number {
+  const units: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+  const unit = size.slice(-1).toLowerCase();
+  return unit in units ? Number(size.slice(0, -1)) * units[unit] : Number(size);
+}
+
+function parseRange(text: string): [number, number] {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  if (!match) throw new Error("it is not MIN-MAX");
+  const [min, max] = [Number(match[1]), Number(match[2])];
+  if (min < 1 || max > MAX_PROJECT_ID || min > max) {
+    throw new Error(`it must lie within 1-${MAX_PROJECT_ID} with MIN <= MAX`);
+  }
+  return [min, max];
+}
+
+function parseMode(text: string): number {
+  if (!/^0?[0-7]{3}$/.test(text)) throw new Error("it is not an octal mode like 0770");
+  return parseInt(text, 8);
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new TypeError(
+      `parameter "${name}" "${text}" is not a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+function check<T>(name: string, value: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new TypeError(`parameter "${name}" "${value}" is refused: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function joinBase(sourceSubdir: string, base: string): string {
+  if (sourceSubdir === "/") return base;
+  return base === "/" ? sourceSubdir : `${sourceSubdir}${base}`;
+}

@@ -1,0 +1,51 @@
+/** Runs every doctor check of a node and returns them in report order. */
+import type { CommandRunner } from "../exec/command_runner.ts";
+import type { LustreSource } from "../lustre/source.ts";
+import type { CheckResult } from "./check_result.ts";
+import {
+  checkMgs,
+  checkModules,
+  checkNids,
+  checkTool,
+  LUSTRE_TOOLS,
+  mgsNodesOf,
+} from "./lustre_checks.ts";
+import { checkKubeletDir, checkSocket } from "./node_checks.ts";
+
+/** What to check. */
+export interface DoctorOptions {
+  /** File systems whose MGS must answer. */
+  readonly sources: readonly LustreSource[];
+  readonly kubeletDir: string;
+  /** The driver's socket; undefined skips the socket check. */
+  readonly endpoint?: string;
+  /** Limit of each command and of the Probe call. */
+  readonly timeoutMs: number;
+  readonly pathEnv: string;
+}
+
+/** The outside world the checks touch. */
+export interface DoctorDeps {
+  readonly runner: CommandRunner;
+  readonly isDirectory: (path: string) => Promise<boolean>;
+  /** Calls Probe on the endpoint; resolves with `ready`. */
+  readonly probe: (endpoint: string, timeoutMs: number) => Promise<boolean>;
+}
+
+/** Runs the checks (independent ones at once) and lists them in a fixed order. */
+export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promise<CheckResult[]> {
+  const lustre = { runner: deps.runner, timeoutMs: options.timeoutMs, pathEnv: options.pathEnv };
+  const [tools, modules, nids, kubelet, socket] = await Promise.all([
+    Promise.all(LUSTRE_TOOLS.map(([tool, flag]) => checkTool(tool, flag, lustre))),
+    checkModules(lustre),
+    checkNids(lustre),
+    checkKubeletDir(options.kubeletDir, deps.isDirectory),
+    options.endpoint === undefined
+      ? undefined
+      : checkSocket(options.endpoint, (endpoint) => deps.probe(endpoint, options.timeoutMs)),
+  ]);
+  const mgs = await Promise.all(
+    mgsNodesOf(options.sources).map((node) => checkMgs(node, nids.nids, lustre)),
+  );
+  return [...tools, modules, nids.result, ...mgs, kubelet, ...(socket ? [socket] : [])];
+}

@@ -1,0 +1,128 @@
+/**
+ * The driver's Prometheus metrics: the MetricsHook implementation the unary
+ * wrapper, the command runner and the node handlers report to, plus the
+ * gauges computed at scrape time. Labels are method, code, command and file
+ * system name only: never volume IDs, volume context or secrets.
+ */
+import type { MetricsHook } from "../metrics.ts";
+import type { MountInfo } from "../mount/mountinfo.ts";
+import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+import { countLustreMounts } from "./lustre_mounts.ts";
+
+/** Bucket bounds of operation durations, in seconds (mounts may take 100 s). */
+export const DURATION_BUCKETS_S = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+];
+
+/** What the scrape-time gauges read. */
+export interface DriverMetricsDeps {
+  /** The mount table of the driver's mount namespace. */
+  readonly mountInfo: () => Promise<MountInfo[]>;
+  /** `<stateDir>/mounts`, where the shared Lustre mounts live. */
+  readonly mountsDir: string;
+  readonly version: string;
+}
+
+/** The Prometheus side of the MetricsHook. */
+export class DriverMetrics implements MetricsHook {
+  readonly registry = new Registry();
+  readonly operations = this.registry.register(
+    new Counter("klustre_csi_operations_total", "CSI calls served, by method and gRPC code", [
+      "method",
+      "code",
+    ]),
+  );
+  readonly durations = this.registry.register(
+    new Histogram(
+      "klustre_csi_operation_duration_seconds",
+      "Time to answer a CSI call, by method",
+      { labelNames: ["method"], buckets: DURATION_BUCKETS_S },
+    ),
+  );
+  readonly inFlight = this.registry.register(
+    new Gauge("klustre_csi_operations_in_flight", "CSI calls being served now, by method", [
+      "method",
+    ]),
+  );
+  readonly timeouts = this.registry.register(
+    new Counter(
+      "klustre_csi_command_timeouts_total",
+      "External commands (mount.lustre, lfs, lctl) killed at their timeout",
+      ["command"],
+    ),
+  );
+  readonly lustreMounts = this.registry.register(
+    new Gauge(
+      "klustre_csi_lustre_mounts",
+      "Lustre client mounts the driver holds on this node, by file system",
+      ["fs"],
+    ),
+  );
+  readonly abnormal = this.registry.register(
+    new Gauge(
+      "klustre_csi_volumes_abnormal",
+      "Volumes whose last NodeGetVolumeStats reported an abnormal condition",
+    ),
+  );
+  readonly buildInfo = this.registry.register(
+    new Gauge("klustre_csi_build_info", "Always 1; the driver's version is a label", ["version"]),
+  );
+  readonly #deps: DriverMetricsDeps;
+  readonly #abnormalVolumes = new Set<string>();
+  readonly #seenFileSystems = new Set<string>();
+
+  constructor(deps: DriverMetricsDeps) {
+    this.#deps = deps;
+    this.buildInfo.set({ version: deps.version }, 1);
+    this.abnormal.set({}, 0);
+    this.registry.onCollect(() => this.#collectMounts());
+  }
+
+  rpcDone(method: string, code: string, durationMs: number): void {
+    this.operations.inc({ method, code });
+    this.durations.observe({ method }, durationMs / 1000);
+  }
+
+  rpcInFlight(method: string, delta: number): void {
+    this.inFlight.inc({ method }, delta);
+  }
+
+  commandTimedOut(command: string): void {
+    this.timeouts.inc({ command });
+  }
+
+  volumeChecked(volumeId: string, abnormal: boolean): void {
+    if (abnormal) this.#abnormalVolumes.add(volumeId);
+    else this.#abnormalVolumes.delete(volumeId);
+    this.abnormal.set({}, this.#abnormalVolumes.size);
+  }
+
+  volumeForgotten(volumeId: string): void {
+    this.volumeChecked(volumeId, false);
+  }
+
+  /** The text exposition, with the mount gauges freshly computed. */
+  scrape(): Promise<string> {
+    return this.registry.expose();
+  }
+
+  /** File systems seen once stay at 0, so their graphs drop instead of vanishing. */
+  async #collectMounts(): Promise<void> {
+    const counts = countLustreMounts(await this.#deps.mountInfo(), this.#deps.mountsDir);
+    for (const fs of counts.keys()) this.#seenFileSystems.add(fs);
+    for (const fs of this.#seenFileSystems) this.lustreMounts.set({ fs }, counts.get(fs) ?? 0);
+  }
+}
