@@ -38,10 +38,12 @@ import type { Mounter, MountFlag } from "./mount/mounter.ts";
 import { isReadOnly, mountAt, type MountInfo, sameDirectory } from "./mount/mountinfo.ts";
 import { checkPathHealth, readUsage, withTimeout } from "./mount/path_health.ts";
 import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
-import { resolveVolume, type VolumeSpec } from "./node/volume_spec.ts";
+import { resolveVolume, UnknownVolumeError, type VolumeSpec } from "./node/volume_spec.ts";
 import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
 import type { ClientStatus } from "./lustre/client_check.ts";
+import type { MetricsHook } from "./metrics.ts";
 import { type ProjectQuota, readProjectId, readProjectQuota } from "./lustre/project_quota.ts";
+import { parseLustreSource } from "./lustre/source.ts";
 
 /** Topology key every node of the driver reports. */
 export const TOPOLOGY_KEY = "lustre.csi.klustrefs.io/lustre-client";
@@ -84,6 +86,8 @@ export interface NodeDeps {
   readonly logger: Logger;
   /** The cached Lustre client check (its version decides unique_fsid). */
   readonly client: { get(): Promise<ClientStatus> };
+  /** Told each volume's condition (klustre_csi_volumes_abnormal). */
+  readonly metrics?: Pick<MetricsHook, "volumeChecked" | "volumeForgotten">;
 }
 
 /** Builds the Node handlers. */
@@ -110,11 +114,18 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
   ) {
     try {
       return resolveVolume({
+        volumeId: context.volumeId,
         volumeContext: r.volumeContext,
         mountFlags: access.mountFlags,
         defaultMountOptions: config.defaultMountOptions,
       });
     } catch (error) {
+      if (error instanceof UnknownVolumeError) {
+        throw new CsiError(
+          Code.NOT_FOUND,
+          `Cannot ${context.action} volume "${context.volumeId}": ${error.message}`,
+        );
+      }
       throw invalidArgument(context, (error as Error).message);
     }
   }
@@ -174,6 +185,21 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     }
   }
 
+  /**
+   * Does an existing staging mount show this volume's directory? Exact when
+   * the shared mount is up (device and root); after a restart, by the file
+   * system name and the directory.
+   */
+  async function isStagedAs(existing: MountInfo, spec: VolumeSpec): Promise<boolean> {
+    const mount = await shared.find({ source: spec.source, clientOptions: spec.clientOptions });
+    if (mount && mount.major === existing.major && mount.minor === existing.minor) {
+      return existing.root === joinRoot(mount.root, spec.dir);
+    }
+    if (!isLustreSource(existing.source)) return false;
+    return parseLustreSource(existing.source).fsName === spec.source.fsName &&
+      rootMatches(existing.root, spec.dir);
+  }
+
   async function unmountStale(path: string, mount: MountInfo | undefined, what: string) {
     if (!mount) return false;
     const health = await checkPathHealth(path, checkMs);
@@ -187,10 +213,17 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     return true;
   }
 
+  /** Project IDs by volume path: they do not change while a volume is mounted. */
+  const projectIds = new Map<string, { id: number | undefined; at: number }>();
+  const PROJECT_ID_TTL_MS = 10 * 60 * 1000;
+
   /** The project quota of a volume directory, when it has one (dynamic volumes). */
   async function projectQuota(path: string): Promise<ProjectQuota | undefined> {
     try {
-      const id = await readProjectId(deps.runner, path, checkMs);
+      const cached = projectIds.get(path);
+      const fresh = cached !== undefined && Date.now() - cached.at < PROJECT_ID_TTL_MS;
+      const id = fresh ? cached.id : await readProjectId(deps.runner, path, checkMs);
+      if (!fresh) projectIds.set(path, { id, at: Date.now() });
       return id === undefined ? undefined : await readProjectQuota(deps.runner, path, id, checkMs);
     } catch (error) {
       logger.debug("No project quota for {path}: {reason}", {
@@ -232,7 +265,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       return await operation(context, staging, async () => {
         const existing = mountAt(await mounter.mountInfo(), staging);
         if (existing && !(await unmountStale(staging, existing, "Staging path"))) {
-          if (rootMatches(existing.root, spec.dir) && isReadOnly(existing) === readOnly) return {};
+          if (await isStagedAs(existing, spec) && isReadOnly(existing) === readOnly) return {};
           throw new CsiError(
             Code.ALREADY_EXISTS,
             `Cannot stage volume "${volumeId}" at "${staging}": it is already staged there with ` +
@@ -253,9 +286,11 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const volumeId = requireVolumeId("unstage", r.volumeId);
       const context = { action: "unstage", volumeId };
       const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      projectIds.delete(staging);
       return await operation(context, staging, async () => {
         await unmountCascade(mounter, staging, config.unmountTimeoutMs);
         await shared.releaseUnused();
+        deps.metrics?.volumeForgotten(volumeId);
         return {};
       });
     },
@@ -337,6 +372,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const volumeId = requireVolumeId("unpublish", r.volumeId);
       const context = { action: "unpublish", volumeId };
       const target = requirePath(context, "targetPath", r.targetPath);
+      projectIds.delete(target);
       return await operation(context, target, async () => {
         await unmountCascade(mounter, target, config.unmountTimeoutMs);
         const info = await Deno.lstat(target).catch(() => undefined);
@@ -352,7 +388,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       return await operation(context, path, async () => {
         const mounts = await mounter.mountInfo();
         const mount = mountAt(mounts, path);
-        if (!mount) {
+        if (!mount || !isLustreSource(mount.source)) {
           throw new CsiError(
             Code.NOT_FOUND,
             `Cannot get stats of volume "${volumeId}": "${path}" is not a staged or published volume`,
@@ -370,13 +406,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
         }
         const health = await checkPathHealth(path, checkMs);
         if (!health.healthy) {
-          return {
-            usage: [],
-            volumeCondition: {
-              abnormal: true,
-              message: `Lustre mount is not answering: ${health.reason}`,
-            },
-          };
+          deps.metrics?.volumeChecked(volumeId, true);
+          return abnormal(`Lustre mount is not answering: ${health.reason}`);
         }
         try {
           const u = await readUsage(path, checkMs);
@@ -395,6 +426,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             quota?.limitInodes,
             quota?.usedInodes,
           );
+          deps.metrics?.volumeChecked(volumeId, false);
           return {
             usage: [
               { unit: VolumeUsage_Unit.BYTES, ...bytes },
@@ -403,13 +435,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             volumeCondition: { abnormal: false, message: "Volume is mounted and answering" },
           };
         } catch (error) {
-          return {
-            usage: [],
-            volumeCondition: {
-              abnormal: true,
-              message: `Lustre mount is not answering: ${(error as Error).message}`,
-            },
-          };
+          deps.metrics?.volumeChecked(volumeId, true);
+          return abnormal(`Lustre mount is not answering: ${(error as Error).message}`);
         }
       });
     },
@@ -437,6 +464,18 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
 }
 
 /**
+ * An abnormal condition. kubelet drops a stats answer without usage, so the
+ * figures are zeros rather than absent.
+ */
+function abnormal(message: string) {
+  const zero = { total: 0n, used: 0n, available: 0n };
+  return {
+    usage: [{ unit: VolumeUsage_Unit.BYTES, ...zero }, { unit: VolumeUsage_Unit.INODES, ...zero }],
+    volumeCondition: { abnormal: true, message },
+  };
+}
+
+/**
  * Usage figures, limited by a project quota when one is set: the quota is
  * the size, and what is available never exceeds what the file system has.
  */
@@ -446,6 +485,16 @@ function limited(total: number, used: number, available: number, limit = 0, quot
   }
   const free = Math.max(0, Math.min(limit - quotaUsed, available));
   return { total: BigInt(limit), used: BigInt(quotaUsed), available: BigInt(free) };
+}
+
+/** True when a mount's source reads as a Lustre client source. */
+function isLustreSource(source: string): boolean {
+  try {
+    parseLustreSource(source);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The mountinfo root a directory shows when bound from a mount whose root is `base`. */

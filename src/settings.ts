@@ -151,7 +151,7 @@ export const SETTINGS: readonly Setting[] = [
     env: ["KLUSTRE_DEFAULT_MOUNT_OPTIONS"],
     kind: "options",
     defaultValue: "flock,user_xattr",
-    help: "Lustre client options used when a volume names none",
+    help: "Lowest-precedence mount options; a volume's options replace those of the same family",
   },
   {
     key: "metricsAddress",

@@ -149,6 +149,10 @@ Deno.test("two concurrent calls on one staging path: the second is ABORTED", asy
   const second = await driver.client.call(Node.method.nodeStageVolume, request).catch((e) => e);
   assert.ok(second instanceof CallError);
   assert.equal(second.code, Code.ABORTED);
+  assert.match(
+    second.details,
+    /^Operation pending for volume "lock-test": another call is working on "\/tmp\//,
+  );
   const firstError = await first.catch((e) => e);
   assert.ok(firstError instanceof CallError);
   assert.equal(firstError.code, Code.DEADLINE_EXCEEDED);

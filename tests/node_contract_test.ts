@@ -224,7 +224,7 @@ Deno.test("node RPCs refuse bad input with INVALID_ARGUMENT and mount nothing", 
       () => stage({ volumeCapability: { accessType: { case: "mount", value: {} } } }),
       /accessMode" is required/,
     ],
-    ["no source", () => stage({ volumeContext: {} }), /"source" is required/],
+    ["no source", () => stage({ volumeContext: { subdir: "a" } }), /"source" is required/],
     [
       "bad source",
       () => stage({ volumeContext: { source: "10.0.0.1:/fs1" } }),
@@ -329,6 +329,11 @@ Deno.test("node RPCs refuse bad input with INVALID_ARGUMENT and mount nothing", 
     assert.match(text, /^3: /, `${name}: ${text}`);
     assert.match(text, pattern, name);
   }
+  assert.match(
+    await message(stage({ volumeContext: {} })),
+    /^5: .*not a volume of this driver/,
+    "no attributes and a foreign volume ID: the volume does not exist",
+  );
   assert.equal((await env.sim.mountAttempts()).length, 0, "no mount.lustre was run");
   assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
 });
@@ -396,6 +401,13 @@ Deno.test("NodeGetVolumeStats() reports bytes and inodes, and NOT_FOUND off a vo
       c.call(Node.method.nodeGetVolumeStats, { volumeId: "pv-s", volumePath: `${env.dir}/nope` }),
     ),
     Code.NOT_FOUND,
+  );
+  assert.equal(
+    await code(
+      c.call(Node.method.nodeGetVolumeStats, { volumeId: "pv-s", volumePath: env.kubeletDir }),
+    ),
+    Code.NOT_FOUND,
+    "a mount that is not a Lustre volume is not a volume",
   );
 });
 

@@ -78,7 +78,8 @@ Deno.test("a hung mount.lustre returns within its timeout while other volumes ke
   assert.ok(error instanceof CallError);
   assert.equal(error.code, Code.DEADLINE_EXCEEDED);
   assert.ok(Date.now() - started < 8000, `hung stage took ${Date.now() - started} ms`);
-  const left = await new Deno.Command("pgrep", { args: ["-f", "mount_lustre"] }).output();
+  const left = await new Deno.Command("pgrep", { args: ["-f", `mount_lustre.*${env.dir}`] })
+    .output();
   assert.equal(new TextDecoder().decode(left.stdout).trim(), "", "the hung helper was killed");
   await env.sim.fault("hang", "off");
   await env.stage("pv-hung", { source: "10.0.0.1@tcp:/fs2" });
@@ -97,6 +98,7 @@ Deno.test("an evicted file system is reported abnormal and repaired by the next 
     stagingTargetPath: staging,
   });
   assert.equal(stats.volumeCondition?.abnormal, true);
+  assert.equal(stats.usage.length, 2, "kubelet drops a stats answer without usage");
   assert.match(stats.volumeCondition?.message ?? "", /ENOTCONN|not connected/);
   const fresh = await env.publish("pv-ev", "pod-new", ctx);
   assert.equal(await Deno.readTextFile(`${fresh}/before.txt`), "kept on the server");

@@ -14,10 +14,16 @@ export interface ErrorStatus {
 }
 
 /** Maps any thrown value to a status; unknown errors become INTERNAL. */
-export function errorStatus(error: unknown): ErrorStatus {
+export function errorStatus(error: unknown, call: { volumeId?: string } = {}): ErrorStatus {
   if (error instanceof CsiError) return { code: error.code, message: error.message };
   if (error instanceof LockBusyError) {
-    return { code: Code.ABORTED, message: `Operation pending for volume: ${error.message}` };
+    const what = error.key.replace(/^[a-z]+:/, "");
+    const volume = call.volumeId ? ` "${call.volumeId}"` : "";
+    return {
+      code: Code.ABORTED,
+      message:
+        `Operation pending for volume${volume}: another call is working on "${what}"; retry later`,
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof OperationError ? error.cause : error;

@@ -56,7 +56,7 @@ export function wrapUnary(route: Route, deps: UnaryDeps): handleUnaryCall<Messag
       lease = deps.locks.acquire(route.lockKeys?.(request) ?? []);
       response = create(method.output, await route.handler(request));
     } catch (error) {
-      const status = errorStatus(error);
+      const status = errorStatus(error, { volumeId });
       failure = Object.assign(new Error(status.message), {
         code: status.code,
         details: status.message,

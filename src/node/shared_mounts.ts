@@ -12,6 +12,7 @@ import { mountAt, type MountInfo } from "../mount/mountinfo.ts";
 import { checkPathHealth } from "../mount/path_health.ts";
 import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
 import { KeyedMutex } from "../keyed_mutex.ts";
+import { SingleFlight } from "../single_flight.ts";
 import { LustreMountError } from "../lustre/lustre_mount_error.ts";
 import { compareVersions } from "../lustre/client_check.ts";
 import type { LustreSource } from "../lustre/source.ts";
@@ -53,6 +54,7 @@ export class SharedMounts {
   readonly #mutex = new KeyedMutex();
   /** Calls using each shared mount right now; a used mount is never released. */
   readonly #users = new Map<string, number>();
+  readonly #flights = new SingleFlight<MountInfo>();
 
   constructor(deps: SharedMountsDeps) {
     this.#deps = deps;
@@ -81,6 +83,30 @@ export class SharedMounts {
    * @throws LustreMountError, CommandTimeoutError, MountError
    */
   async withMount<T>(choice: MountChoice, use: (mount: SharedMount) => Promise<T>): Promise<T> {
+    const { path, options } = await this.#locate(choice);
+    // Count the user first: a pending user pins the mount against release.
+    this.#users.set(path, (this.#users.get(path) ?? 0) + 1);
+    try {
+      // Concurrent callers share one mount attempt (one timeout, not one each).
+      const info = await this.#flights.run(
+        path,
+        () => this.#mutex.run(path, () => this.#ensure(choice.source.fsSource, options, path)),
+      );
+      return await use({ path, info });
+    } finally {
+      const left = (this.#users.get(path) ?? 1) - 1;
+      if (left > 0) this.#users.set(path, left);
+      else this.#users.delete(path);
+    }
+  }
+
+  /** The shared mount `choice` uses, if it is mounted now. */
+  async find(choice: MountChoice): Promise<MountInfo | undefined> {
+    const { path } = await this.#locate(choice);
+    return mountAt(await this.#deps.mounter.mountInfo(), path);
+  }
+
+  async #locate(choice: MountChoice): Promise<{ path: string; options: string[] }> {
     const options = [...choice.clientOptions];
     if (
       !options.includes("unique_fsid") && (choice.dedicatedTo || await this.supportsUniqueFsid())
@@ -90,19 +116,7 @@ export class SharedMounts {
     options.sort();
     const key = [choice.source.fsSource, options.join(","), choice.dedicatedTo ?? ""].join("|");
     const hash = createHash("sha256").update(key).digest("hex").slice(0, 16);
-    const path = `${this.mountsDir}/${choice.source.fsName}-${hash}`;
-    const info = await this.#mutex.run(path, async () => {
-      const mounted = await this.#ensure(choice.source.fsSource, options, path);
-      this.#users.set(path, (this.#users.get(path) ?? 0) + 1);
-      return mounted;
-    });
-    try {
-      return await use({ path, info });
-    } finally {
-      const left = (this.#users.get(path) ?? 1) - 1;
-      if (left > 0) this.#users.set(path, left);
-      else this.#users.delete(path);
-    }
+    return { path: `${this.mountsDir}/${choice.source.fsName}-${hash}`, options };
   }
 
   /**
@@ -133,10 +147,20 @@ export class SharedMounts {
     return mount.mountPoint.startsWith(`${this.mountsDir}/`);
   }
 
+  /**
+   * A shared mount is used while a mount elsewhere shows a directory of it:
+   * the same superblock (device, and for Lustre the same super options) and
+   * a root inside its root. Mounts of the whole file system count only below
+   * the kubelet directory, so an admin's own mount of the file system on the
+   * host never pins the driver's.
+   */
   #isUsed(shared: MountInfo, mounts: readonly MountInfo[]): boolean {
     const kubelet = `${this.#deps.kubeletDir}/`;
+    const prefix = shared.root === "/" ? "/" : `${shared.root}/`;
     return mounts.some((m) =>
-      m.major === shared.major && m.minor === shared.minor && m.mountPoint.startsWith(kubelet)
+      m.id !== shared.id && !this.isInternal(m.mountPoint) && sameSuperblock(m, shared) &&
+      (m.root.startsWith(prefix) && m.root !== shared.root ||
+        m.root === shared.root && m.mountPoint.startsWith(kubelet))
     );
   }
 
@@ -173,4 +197,11 @@ export class SharedMounts {
     });
     return mounted;
   }
+}
+
+/** Same device, and for real Lustre mounts the same client options. */
+function sameSuperblock(a: MountInfo, b: MountInfo): boolean {
+  if (a.major !== b.major || a.minor !== b.minor) return false;
+  if (a.fsType !== "lustre" || b.fsType !== "lustre") return true;
+  return [...a.superOptions].sort().join(",") === [...b.superOptions].sort().join(",");
 }

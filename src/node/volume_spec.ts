@@ -5,6 +5,7 @@
  */
 import type { MountFlag } from "../mount/mounter.ts";
 import { joinDirs, type LustreSource, parseLustreSource, parseSubdir } from "../lustre/source.ts";
+import { decodeVolumeId, volumeDir } from "../lustre/volume_id.ts";
 import {
   mergeMountOptions,
   parseMountOptionList,
@@ -32,8 +33,14 @@ export interface VolumeSpec {
   readonly readOnly: boolean;
 }
 
+/** The request names no source and its volume ID is not one of this driver's. */
+export class UnknownVolumeError extends Error {
+  override name = "UnknownVolumeError";
+}
+
 /** Inputs of resolveVolume, straight from the request and the settings. */
 export interface VolumeInput {
+  readonly volumeId: string;
   readonly volumeContext: Readonly<Record<string, string>>;
   readonly mountFlags: readonly string[];
   readonly defaultMountOptions: readonly string[];
@@ -64,17 +71,14 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
       );
     }
   }
-  const sourceText = input.volumeContext[CONTEXT_SOURCE] ?? "";
-  if (sourceText === "") {
-    throw new TypeError(`volume attribute "source" is required (e.g. 10.0.0.1@tcp0:/lustre-fs)`);
-  }
+  const sourceText = input.volumeContext[CONTEXT_SOURCE] ?? fromVolumeId(input);
   const source = field(CONTEXT_SOURCE, sourceText, () => parseLustreSource(sourceText));
   const subdirText = input.volumeContext[CONTEXT_SUBDIR] ?? "";
   const subdir = subdirText === ""
     ? "/"
     : field(CONTEXT_SUBDIR, subdirText, () => parseSubdir(subdirText));
   const flags = input.mountFlags.flatMap((flag) =>
-    field("mountFlags", flag, () => parseMountOptionList(flag))
+    field("PV mountOptions", flag, () => parseMountOptionList(flag))
   );
   const attribute = input.volumeContext[CONTEXT_MOUNT_OPTIONS] ?? "";
   const fromAttribute = field(
@@ -91,6 +95,25 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
     bindFlags: vfs.filter((o) => BIND_FLAGS.has(o)) as MountFlag[],
     readOnly: vfs.includes("ro"),
   };
+}
+
+/**
+ * Without a `source` attribute, a dynamic volume's ID still names its
+ * directory; anything else cannot be found.
+ */
+function fromVolumeId(input: VolumeInput): string {
+  try {
+    const location = decodeVolumeId(input.volumeId);
+    return `${location.source.fsSource}${volumeDir(location)}`;
+  } catch {
+    const detail = `volume attribute "source" is required (e.g. 10.0.0.1@tcp0:/lustre-fs)`;
+    if (Object.keys(input.volumeContext).length === 0) {
+      throw new UnknownVolumeError(
+        `it has no volume attributes and is not a volume of this driver: ${detail}`,
+      );
+    }
+    throw new TypeError(detail);
+  }
 }
 
 function field<T>(name: string, value: string, parse: () => T): T {
