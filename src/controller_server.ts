@@ -99,6 +99,8 @@ export function controllerHandlers(
     mounter: deps.mounter,
     logger,
     stateDir: config.stateDir,
+    // Apart from a node plugin's mounts, should both share one state dir on a host.
+    mountsFolder: "controller-mounts",
     kubeletDir: config.kubeletDir,
     mountTimeoutMs: config.mountTimeoutMs,
     unmountTimeoutMs: config.unmountTimeoutMs,

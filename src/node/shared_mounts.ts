@@ -26,6 +26,8 @@ export interface SharedMountsDeps {
   readonly mounter: Mounter;
   readonly logger: Logger;
   readonly stateDir: string;
+  /** Folder below the state dir for this process's mounts ("mounts" on nodes). */
+  readonly mountsFolder?: string;
   readonly kubeletDir: string;
   readonly mountTimeoutMs: number;
   readonly unmountTimeoutMs: number;
@@ -62,7 +64,7 @@ export class SharedMounts {
 
   /** Directory holding the shared mounts. */
   get mountsDir(): string {
-    return `${this.#deps.stateDir}/mounts`;
+    return `${this.#deps.stateDir}/${this.#deps.mountsFolder ?? "mounts"}`;
   }
 
   /** True when `path` is inside the driver's own state directory. */
