@@ -11,7 +11,12 @@ import { identityHandlers } from "./identity_server.ts";
 import { controllerRoutes, identityRoutes, nodeRoutes, type Route } from "./driver.ts";
 import { startServer } from "./grpc/server.ts";
 import { LockTable } from "./locks.ts";
-import { NOOP_METRICS } from "./metrics.ts";
+import { DriverMetrics } from "./metrics/driver_metrics.ts";
+import { startHttpServer } from "./http/http_server.ts";
+import { runDoctorCommand } from "./doctor/doctor_command.ts";
+import { runPvCommand } from "./pv/pv_command.ts";
+import { CsiClient } from "./grpc/client.ts";
+import { Identity } from "./csi/gen/csi_pb.ts";
 import { mainUsage, serveUsage } from "./usage.ts";
 import { CSI_SPEC_VERSION, DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
 import { controllerHandlers } from "./controller_server.ts";
@@ -40,6 +45,15 @@ async function main(args: string[]): Promise<number> {
         JSON.stringify({ name: DRIVER_NAME, version: DRIVER_VERSION, csi: CSI_SPEC_VERSION }),
       );
       return 0;
+    case "doctor":
+      return await doctor(rest);
+    case "pv":
+      return await runPvCommand(rest, {
+        readTextFile: (path) => Deno.readTextFile(path),
+        writeTextFile: (path, text) => Deno.writeTextFile(path, text),
+        stdout: printer(Deno.stdout),
+        stderr: printer(Deno.stderr),
+      });
     case undefined:
     case "help":
     case "--help":
@@ -65,7 +79,12 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const logger = setupLogging(config.logLevel);
-  const metrics = NOOP_METRICS;
+  // Scrapes read the mount table through the mounter built below.
+  const metrics = new DriverMetrics({
+    mountInfo: () => mounter.mountInfo(),
+    mountsDir: `${config.stateDir}/mounts`,
+    version: DRIVER_VERSION,
+  });
   const runner = new SystemRunner({
     pathEnv: config.pathEnv,
     ldLibraryPath: config.ldLibraryPath,
@@ -89,7 +108,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     scratchDir: `${config.stateDir}/.scratch`,
   });
   if (mode === "node") {
-    const node = nodeHandlers({ config, runner, mounter, logger, client });
+    const node = nodeHandlers({ config, runner, mounter, logger, client, metrics });
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {
@@ -102,6 +121,26 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     });
     await controller.prepare();
     routes.push(...controllerRoutes(controller));
+  }
+  let http;
+  try {
+    http = config.metricsAddress === "" ? undefined : await startHttpServer(
+      config.metricsAddress,
+      { scrape: () => metrics.scrape(), readiness: () => client.get(), logger },
+    );
+  } catch (error) {
+    logger.error("Cannot serve metrics on {address}: {error}", {
+      address: config.metricsAddress,
+      error: (error as Error).message,
+    });
+    mounter.close();
+    return 1;
+  }
+  if (http) {
+    logger.info("Serving /metrics and /healthz on {hostname}:{port}", {
+      hostname: http.hostname,
+      port: http.port,
+    });
   }
   const server = await startServer(config.socketPath, routes, {
     logger,
@@ -119,9 +158,37 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     graceMs: config.shutdownGraceMs,
   });
   await server.shutdown(config.shutdownGraceMs);
+  await http?.shutdown();
   mounter.close();
   logger.info("Stopped");
   return 0;
+}
+
+/** `klustre-csi doctor` with the real runner, file system and CSI client. */
+function doctor(args: string[]): Promise<number> {
+  if (args.includes("-h")) args = ["--help"];
+  const stat = (path: string) => Deno.stat(path).catch(() => undefined);
+  return runDoctorCommand(args, {
+    env: Deno.env.toObject(),
+    readTextFile: (path) => Deno.readTextFileSync(path),
+    newRunner: (paths) => new SystemRunner(paths),
+    isDirectory: async (path) => (await stat(path))?.isDirectory === true,
+    exists: async (path) => (await stat(path)) !== undefined,
+    probe: async (endpoint, timeoutMs) => {
+      using client = new CsiClient(endpoint);
+      return (await client.call(Identity.method.probe, {}, { timeoutMs })).ready ?? true;
+    },
+    stdout: printer(Deno.stdout),
+    stderr: printer(Deno.stderr),
+  });
+}
+
+/** Writes all of a text to stdout or stderr, however a pipe splits it. */
+function printer(stream: { writeSync(bytes: Uint8Array): number }) {
+  return (text: string) => {
+    let bytes = new TextEncoder().encode(text);
+    while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
+  };
 }
 
 function waitForSignal(): Promise<Deno.Signal> {

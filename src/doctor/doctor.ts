@@ -35,15 +35,15 @@ export interface DoctorDeps {
 /** Runs the checks (independent ones at once) and lists them in a fixed order. */
 export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promise<CheckResult[]> {
   const lustre = { runner: deps.runner, timeoutMs: options.timeoutMs, pathEnv: options.pathEnv };
-  const [tools, modules, nids, kubelet, socket] = await Promise.all([
+  const [tools, modules, kubelet, socket] = await Promise.all([
     Promise.all(LUSTRE_TOOLS.map(([tool, flag]) => checkTool(tool, flag, lustre))),
     checkModules(lustre),
-    checkNids(lustre),
     checkKubeletDir(options.kubeletDir, deps.isDirectory),
     options.endpoint === undefined
       ? undefined
       : checkSocket(options.endpoint, (endpoint) => deps.probe(endpoint, options.timeoutMs)),
   ]);
+  const nids = await checkNids(lustre, modules.ok);
   const mgs = await Promise.all(
     mgsNodesOf(options.sources).map((node) => checkMgs(node, nids.nids, lustre)),
   );

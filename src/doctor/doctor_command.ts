@@ -78,7 +78,12 @@ export async function runDoctorCommand(
   }, {
     runner: deps.newRunner(config),
     isDirectory: deps.isDirectory,
-    probe: deps.probe,
+    probe: async (endpoint, timeoutMs) => {
+      if (!(await deps.exists(config.socketPath))) {
+        throw new Error(`the socket ${config.socketPath} does not exist`);
+      }
+      return await deps.probe(endpoint, timeoutMs);
+    },
   });
   deps.stdout(formatReport(results));
   return results.every((r) => r.ok) ? 0 : 1;

@@ -70,13 +70,20 @@ Deno.test("runDoctorCommand() exits 1 and prints a fix when a check fails", asyn
 });
 
 Deno.test("runDoctorCommand() probes the socket when --endpoint is given or the default exists", async () => {
-  const given = fakeDeps({ ready: false });
+  const given = fakeDeps({ ready: false, socketExists: true });
   assert.equal(await runDoctorCommand(["--endpoint", "unix:///tmp/x.sock"], given.deps), 1);
   assert.deepEqual(given.out.probed, ["unix:///tmp/x.sock"]);
   assert.match(
     given.out.stdout,
     /FAIL csi socket: unix:\/\/\/tmp\/x\.sock answered Probe: not ready/,
   );
+  const missing = fakeDeps({});
+  assert.equal(await runDoctorCommand(["--endpoint", "unix:///tmp/x.sock"], missing.deps), 1);
+  assert.match(
+    missing.out.stdout,
+    /did not answer Probe: the socket \/tmp\/x\.sock does not exist/,
+  );
+  assert.deepEqual(missing.out.probed, []);
   const existing = fakeDeps({ socketExists: true });
   assert.equal(await runDoctorCommand([], existing.deps), 0);
   assert.deepEqual(existing.out.probed, ["unix:///csi/csi.sock"]);

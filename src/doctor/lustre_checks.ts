@@ -81,15 +81,20 @@ export async function checkModules(deps: LustreCheckDeps): Promise<CheckResult> 
   }
 }
 
-/** `lctl list_nids`: PASS with this node's NIDs. */
-export async function checkNids(deps: LustreCheckDeps): Promise<{
+/**
+ * `lctl list_nids`: PASS with this node's NIDs. When the modules are not
+ * loaded the fix says to load them first.
+ */
+export async function checkNids(deps: LustreCheckDeps, modulesLoaded: boolean): Promise<{
   result: CheckResult;
   nids: string[];
 }> {
   const name = "lnet nids";
-  const fix = 'configure LNet on the network of the MGS, e.g. "options lnet ' +
-    'networks=tcp0(eth0)" in /etc/modprobe.d/lustre.conf, or lnetctl lnet configure && ' +
-    "lnetctl net add --net tcp --if eth0";
+  const fix = modulesLoaded
+    ? 'configure LNet on the network of the MGS, e.g. "options lnet networks=tcp0(eth0)" in ' +
+      "/etc/modprobe.d/lustre.conf, or lnetctl lnet configure && lnetctl net add --net tcp " +
+      "--if eth0"
+    : 'load the Lustre modules first (see "lustre modules"); LNet starts with them';
   try {
     const result = await deps.runner.run("lctl", ["list_nids"], { timeoutMs: deps.timeoutMs });
     const nids = result.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "");
@@ -145,16 +150,20 @@ export async function checkMgs(
       failures.push(`${nid}: ${(error as Error).message}`);
     }
   }
+  const detail = `no NID answered: ${failures.join("; ")}`;
+  if (localNids.length === 0) {
+    return fail(name, detail, 'LNet is not running on this node: fix "lnet nids" first');
+  }
   const localNets = new Set(localNids.map(networkOf));
   const missing = node.nids.map(networkOf).filter((net) => !localNets.has(net));
-  const hint = localNids.length > 0 && missing.length === node.nids.length
+  const hint = missing.length === node.nids.length
     ? `this node has no NID on network ${[...new Set(missing)].join(", ")}; add it to LNet, `
     : "";
   return fail(
     name,
-    `no NID answered: ${failures.join("; ")}`,
+    detail,
     `${hint}check that the MGS is up and reachable from this node (routes, firewall: ` +
-      `TCP port 988 for tcp networks), and that LNet is running (lustre modules, lnet nids)`,
+      `TCP port 988 for tcp networks)`,
   );
 }
 

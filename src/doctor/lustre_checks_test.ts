@@ -48,17 +48,24 @@ Deno.test("checkModules() passes with the client version and fails when lctl can
 });
 
 Deno.test("checkNids() lists the NIDs and fails when LNet has none or is down", async () => {
-  const up = await checkNids(deps(new FakeRunner(() => ({ stdout: "10.0.0.100@tcp\n1@o2ib\n" }))));
+  const up = await checkNids(
+    deps(new FakeRunner(() => ({ stdout: "10.0.0.100@tcp\n1@o2ib\n" }))),
+    true,
+  );
   assert.deepEqual(up.nids, ["10.0.0.100@tcp", "1@o2ib"]);
   assert.equal(up.result.detail, "10.0.0.100@tcp, 1@o2ib");
-  const none = await checkNids(deps(new FakeRunner(() => ({ stdout: "" }))));
+  const none = await checkNids(deps(new FakeRunner(() => ({ stdout: "" }))), true);
   assert.equal(none.result.ok, false);
-  const down = await checkNids(
-    deps(new FakeRunner(() => ({ code: 1, stderr: "opening /dev/lnet failed: No such device" }))),
-  );
+  const lnetDown = new FakeRunner(() => ({
+    code: 1,
+    stderr: "opening /dev/lnet failed: No such device",
+  }));
+  const down = await checkNids(deps(lnetDown), true);
   assert.equal(down.result.ok, false);
   assert.match(down.result.detail, /LNet is not running: .*\/dev\/lnet/);
   assert.match(down.result.fix!, /lnetctl/);
+  const noModules = await checkNids(deps(lnetDown), false);
+  assert.match(noModules.result.fix!, /^load the Lustre modules first/);
 });
 
 Deno.test("mgsNodesOf() lists each MGS node once with the file systems it serves", () => {
@@ -105,4 +112,10 @@ Deno.test("checkMgs() fails with every NID's error and names a network this node
     "10.0.0.100@tcp",
   ], deps(runner));
   assert.match(sameNet.fix!, /^check that the MGS is up/);
+  const lnetDown = await checkMgs(
+    { nids: ["10.0.0.1@tcp"], fileSystems: ["fs1"] },
+    [],
+    deps(runner),
+  );
+  assert.match(lnetDown.fix!, /^LNet is not running on this node/);
 });

@@ -43,8 +43,8 @@ Deno.test("runPvCommand() exits 2 listing every problem of a bad inventory", asy
   assert.equal(await runPvCommand(["--inventory", "inv.yaml"], deps), 2);
   assert.equal(out.stdout, "");
   assert.match(out.stderr, /Cannot use inventory "inv\.yaml": 2 problem\(s\):\n/);
-  assert.match(out.stderr, /  volumes\[0\] "pv-a": fs: "fs9"/);
-  assert.match(out.stderr, /  volumes\[0\] "pv-a": capacity: "lots"/);
+  assert.match(out.stderr, / {2}volumes\[0\] "pv-a": fs: "fs9"/);
+  assert.match(out.stderr, / {2}volumes\[0\] "pv-a": capacity: "lots"/);
 });
 
 Deno.test("runPvCommand() exits 2 on bad usage and 1 when a file cannot be read or written", async () => {

@@ -3,6 +3,9 @@ import { parseAllDocuments } from "yaml";
 import { parseInventory } from "./inventory.ts";
 import { formatManifests, staticVolumeObjects } from "./pv_manifests.ts";
 
+// deno-lint-ignore no-explicit-any -- tests read nested fields of plain objects
+type Obj = Record<string, any>;
+
 const INVENTORY = parseInventory(`
 fileSystems:
   - name: lustre
@@ -22,7 +25,7 @@ volumes:
 `);
 
 Deno.test("staticVolumeObjects() writes a Klustre-format PV and the PVC bound to it", () => {
-  const [pv, pvc] = staticVolumeObjects(INVENTORY.volumes[0]) as Record<string, any>[];
+  const [pv, pvc] = staticVolumeObjects(INVENTORY.volumes[0]) as Obj[];
   assert.deepEqual(pv.spec.csi, {
     driver: "lustre.csi.klustrefs.io",
     volumeHandle: "lustre-alpha-pv",
@@ -43,7 +46,7 @@ Deno.test("staticVolumeObjects() writes a Klustre-format PV and the PVC bound to
 });
 
 Deno.test("staticVolumeObjects() leaves out subdir for a whole file system", () => {
-  const [pv] = staticVolumeObjects(INVENTORY.volumes[1]) as Record<string, any>[];
+  const [pv] = staticVolumeObjects(INVENTORY.volumes[1]) as Obj[];
   assert.deepEqual(Object.keys(pv.spec.csi.volumeAttributes), ["source", "mountOptions"]);
 });
 

@@ -1,0 +1,143 @@
+/**
+ * `klustre-csi doctor` against the Lustre simulator: it passes a healthy
+ * node, and each injected fault fails its own check, named with a fix.
+ */
+import assert from "node:assert/strict";
+import { DENO, REPO, startDriver, tempDir } from "./support/driver.ts";
+import { type Sim, startSim } from "./support/sim.ts";
+
+const SOURCES = ["--source", "10.0.0.1@tcp:10.0.0.2@tcp:/fs1", "--source", "10.0.0.1@tcp:/fs2"];
+
+/** Runs the real CLI; resolves with its exit code and the PASS/FAIL lines by check name. */
+async function doctor(args: string[]) {
+  const output = await new Deno.Command(DENO, {
+    args: ["run", "--allow-all", `${REPO}/src/main.ts`, "doctor", "--timeout-ms", "5000", ...args],
+    env: { CSI_ENDPOINT: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const checks = new Map<string, { ok: boolean; detail: string; fix?: string }>();
+  const lines = stdout.split("\n");
+  lines.forEach((line, i) => {
+    const match = /^(PASS|FAIL) ([^:]+): (.*)$/.exec(line);
+    if (!match) return;
+    const fix = /^ {2}fix: (.+)$/.exec(lines[i + 1] ?? "")?.[1];
+    checks.set(match[2], { ok: match[1] === "PASS", detail: match[3], fix });
+  });
+  return { code: output.code, stdout, stderr: new TextDecoder().decode(output.stderr), checks };
+}
+
+/** The names of the failed checks. */
+function failed(checks: Map<string, { ok: boolean }>): string[] {
+  return [...checks].filter(([, c]) => !c.ok).map(([name]) => name);
+}
+
+async function withSim(test: (sim: Sim, dir: string) => Promise<void>) {
+  await using dir = await tempDir("klustre-doctor-");
+  const sim = await startSim(`${dir.path}/sim`);
+  try {
+    await test(sim, dir.path);
+  } finally {
+    await sim[Symbol.asyncDispose]();
+  }
+}
+
+Deno.test("doctor passes every check on a healthy node and exits 0", async () => {
+  await withSim(async (sim, dir) => {
+    const result = await doctor(["--path-env", sim.pathEnv, "--kubelet-dir", dir, ...SOURCES]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.deepEqual([...result.checks.keys()], [
+      "tool mount.lustre",
+      "tool lfs",
+      "tool lctl",
+      "lustre modules",
+      "lnet nids",
+      "mgs 10.0.0.1@tcp (fs1, fs2)",
+      "mgs 10.0.0.2@tcp (fs1)",
+      "kubelet dir",
+    ]);
+    assert.deepEqual(failed(result.checks), []);
+    assert.equal(result.checks.get("tool lfs")?.detail, "version 2.15.6");
+    assert.equal(result.checks.get("lnet nids")?.detail, "10.0.0.100@tcp");
+  });
+});
+
+Deno.test("doctor fails only the MGS that is down", async () => {
+  await withSim(async (sim, dir) => {
+    await sim.fault("mgs-down", "--nid", "10.0.0.2@tcp");
+    const result = await doctor(["--path-env", sim.pathEnv, "--kubelet-dir", dir, ...SOURCES]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(failed(result.checks), ["mgs 10.0.0.2@tcp (fs1)"]);
+    const check = result.checks.get("mgs 10.0.0.2@tcp (fs1)")!;
+    assert.match(check.detail, /failed to ping 10\.0\.0\.2@tcp/);
+    assert.match(check.fix!, /MGS is up and reachable/);
+  });
+});
+
+Deno.test("doctor fails the modules, LNet and MGS checks when the modules are missing", async () => {
+  await withSim(async (sim, dir) => {
+    await sim.fault("modules-missing", "on");
+    const result = await doctor(["--path-env", sim.pathEnv, "--kubelet-dir", dir, ...SOURCES]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(failed(result.checks), [
+      "lustre modules",
+      "lnet nids",
+      "mgs 10.0.0.1@tcp (fs1, fs2)",
+      "mgs 10.0.0.2@tcp (fs1)",
+    ]);
+    assert.match(result.checks.get("lustre modules")!.fix!, /modprobe lustre/);
+    assert.match(result.checks.get("lnet nids")!.fix!, /^load the Lustre modules first/);
+    assert.match(result.checks.get("mgs 10.0.0.1@tcp (fs1, fs2)")!.fix!, /^LNet is not running/);
+  });
+});
+
+Deno.test("doctor fails the one tool missing from --path-env", async () => {
+  await withSim(async (sim, dir) => {
+    const bin = `${dir}/partial-bin`;
+    await Deno.mkdir(bin);
+    for (const tool of ["mount.lustre", "lctl"]) {
+      await Deno.symlink(`${sim.bin}/${tool}`, `${bin}/${tool}`);
+    }
+    const result = await doctor(["--path-env", bin, "--kubelet-dir", dir]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(failed(result.checks), ["tool lfs"]);
+    assert.match(result.checks.get("tool lfs")!.detail, /"lfs" was not found on PATH/);
+    assert.match(result.checks.get("tool lfs")!.fix!, /--path-env/);
+  });
+});
+
+Deno.test("doctor fails a missing kubelet dir and a socket that does not answer", async () => {
+  await withSim(async (sim, dir) => {
+    const result = await doctor([
+      "--path-env",
+      sim.pathEnv,
+      "--kubelet-dir",
+      `${dir}/no-kubelet`,
+      "--endpoint",
+      `unix://${dir}/no.sock`,
+    ]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(failed(result.checks), ["kubelet dir", "csi socket"]);
+    assert.match(result.checks.get("csi socket")!.detail, /no\.sock does not exist/);
+  });
+});
+
+Deno.test("doctor passes the socket check against a running, ready driver", async () => {
+  await withSim(async (sim, dir) => {
+    await using driver = await startDriver({
+      dir: `${dir}/driver`,
+      args: ["--path-env", sim.pathEnv, "--kubelet-dir", dir],
+    });
+    const args = ["--path-env", sim.pathEnv, "--kubelet-dir", dir, "--endpoint"];
+    const result = await doctor([...args, `unix://${driver.socketPath}`]);
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.checks.get("csi socket")!.detail, /answered Probe: ready$/);
+  });
+});
+
+Deno.test("doctor exits 2 on a bad --source", async () => {
+  const result = await doctor(["--source", "10.0.0.1@tcp/fs1"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Invalid --source "10\.0\.0\.1@tcp\/fs1"/);
+});

@@ -1,0 +1,166 @@
+/**
+ * /metrics and /healthz of the real driver, scraped over HTTP while it
+ * serves CSI calls against the Lustre simulator.
+ */
+import assert from "node:assert/strict";
+import { Identity, Node } from "../src/csi/gen/csi_pb.ts";
+import { CallError } from "../src/grpc/client.ts";
+import { Code } from "../src/csi/csi_error.ts";
+import { FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
+import { startDriver, tempDir } from "./support/driver.ts";
+
+/** A port nobody listens on now. */
+function freePort(): number {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return listener.addr.port;
+}
+
+/** A node whose driver serves metrics; returns it with its HTTP base URL. */
+async function startMetricsNode(extraArgs: string[] = []) {
+  const port = freePort();
+  const env = await startNodeEnv({
+    driverArgs: ["--metrics-address", `127.0.0.1:${port}`, ...extraArgs],
+  });
+  return { env, base: `http://127.0.0.1:${port}` };
+}
+
+/** Every sample of a scrape: `name{labels}` -> value. */
+async function scrape(base: string): Promise<Map<string, number>> {
+  const response = await fetch(`${base}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  return parseSamples(await response.text());
+}
+
+function parseSamples(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+async function healthz(base: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${base}/healthz`);
+  return { status: response.status, body: await response.text() };
+}
+
+/** Polls `check` every 50 ms until it holds (5 s at most). */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${what} did not happen within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const ops = (method: string, code: string) =>
+  `klustre_csi_operations_total{method="${method}",code="${code}"}`;
+
+async function stats(env: NodeEnv, volumeId: string, volumePath: string) {
+  return await env.driver.client.call(Node.method.nodeGetVolumeStats, { volumeId, volumePath });
+}
+
+Deno.test("/metrics counts operations, mounts and abnormal volumes as calls happen", async () => {
+  const { env, base } = await startMetricsNode();
+  await using _env = env;
+  const before = await scrape(base);
+  assert.equal(before.get('klustre_csi_build_info{version="0.1.0"}'), 1);
+  assert.equal(before.get("klustre_csi_volumes_abnormal"), 0);
+  const context = { source: FS1 };
+  const staging = await env.stage("pv-metrics", context);
+  const target = await env.publish("pv-metrics", "pod-a", context);
+  await env.publish("pv-metrics", "pod-b", context);
+  await assert.rejects(
+    env.publish("pv-unstaged", "pod-c", context),
+    (e: CallError) => e.code === Code.FAILED_PRECONDITION,
+  );
+  assert.equal((await stats(env, "pv-metrics", target)).volumeCondition?.abnormal, false);
+
+  const after = await scrape(base);
+  const delta = (series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+  assert.equal(delta(ops("NodeStageVolume", "OK")), 1);
+  assert.equal(delta(ops("NodePublishVolume", "OK")), 2);
+  assert.equal(delta(ops("NodePublishVolume", "FAILED_PRECONDITION")), 1);
+  assert.equal(delta(ops("NodeGetVolumeStats", "OK")), 1);
+  assert.equal(
+    delta('klustre_csi_operation_duration_seconds_count{method="NodePublishVolume"}'),
+    3,
+  );
+  assert.equal(
+    after.get(
+      'klustre_csi_operation_duration_seconds_bucket{method="NodePublishVolume",le="+Inf"}',
+    ),
+    3,
+  );
+  assert.equal(after.get('klustre_csi_operations_in_flight{method="NodePublishVolume"}'), 0);
+  assert.equal(after.get('klustre_csi_lustre_mounts{fs="fs1"}'), 1);
+
+  await env.sim.fault("evict", "fs1");
+  assert.equal((await stats(env, "pv-metrics", staging)).volumeCondition?.abnormal, true);
+  const evicted = await scrape(base);
+  assert.equal(evicted.get("klustre_csi_volumes_abnormal"), 1);
+
+  await env.unpublish("pv-metrics", "pod-a");
+  await env.unpublish("pv-metrics", "pod-b");
+  await env.unstage("pv-metrics");
+  const gone = await scrape(base);
+  assert.equal(gone.get("klustre_csi_volumes_abnormal"), 0, "an unstaged volume no longer counts");
+  assert.equal(gone.get('klustre_csi_lustre_mounts{fs="fs1"}'), 0);
+  const text = [...gone.keys()].join("\n");
+  for (const secret of ["pv-metrics", "pv-unstaged", "10.0.0.1", "fs1-"]) {
+    assert.ok(!text.includes(secret), `no "${secret}" in the metrics`);
+  }
+});
+
+Deno.test("/healthz flips with Probe's readiness and names the reason", async () => {
+  const { env, base } = await startMetricsNode(["--probe-cache-ms", "100"]);
+  await using _env = env;
+  const probe = async () => (await env.driver.client.call(Identity.method.probe, {})).ready;
+  assert.deepEqual(await healthz(base), { status: 200, body: "ok\n" });
+  assert.equal(await probe(), true);
+
+  await env.sim.fault("modules-missing", "on");
+  let down = { status: 0, body: "" };
+  await eventually("/healthz 503", async () => (down = await healthz(base)).status === 503);
+  assert.match(down.body, /^not ready:\n- Lustre modules do not answer: /);
+  assert.equal(await probe(), false);
+
+  await env.sim.fault("modules-missing", "off");
+  await eventually("/healthz 200", async () => (await healthz(base)).status === 200);
+  assert.equal(await probe(), true);
+});
+
+Deno.test("/metrics counts a Lustre command killed at its timeout", async () => {
+  const { env, base } = await startMetricsNode([
+    "--probe-cache-ms",
+    "1",
+    "--probe-timeout-ms",
+    "300",
+  ]);
+  await using _env = env;
+  await env.sim.fault("hang", "on", "--cmd", "lctl");
+  const series = 'klustre_csi_command_timeouts_total{command="lctl"}';
+  await eventually("an lctl timeout", async () => {
+    const { status, body } = await healthz(base);
+    return status === 503 && /did not finish within 300 ms/.test(body) &&
+      ((await scrape(base)).get(series) ?? 0) >= 1;
+  });
+  await env.sim.fault("hang", "off", "--cmd", "lctl");
+});
+
+Deno.test("the driver exits 1 when its metrics port is taken", async () => {
+  await using dir = await tempDir();
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const driver = await startDriver({
+    dir: dir.path,
+    args: ["--metrics-address", `127.0.0.1:${listener.addr.port}`, "--path-env", "/nonexistent"],
+    waitReady: false,
+  });
+  const status = await driver.status;
+  await driver.stop();
+  assert.equal(status.code, 1);
+  assert.match(driver.logs(), /Cannot serve metrics on/);
+});
