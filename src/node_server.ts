@@ -299,6 +299,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const volumeId = requireVolumeId("publish", r.volumeId);
       const context = { action: "publish", volumeId };
       const target = requirePath(context, "targetPath", r.targetPath);
+      const access = requireMountCapability(context, r.volumeCapability);
       if (r.stagingTargetPath === "") {
         throw new CsiError(
           Code.FAILED_PRECONDITION,
@@ -307,7 +308,6 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
         );
       }
       const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
-      const access = requireMountCapability(context, r.volumeCapability);
       const spec = resolve(context, r, access);
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
@@ -384,7 +384,9 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodeGetVolumeStats(r) {
       const volumeId = requireVolumeId("get stats of", r.volumeId);
       const context = { action: "get stats of", volumeId };
-      const path = requirePath(context, "volumePath", r.volumePath);
+      if (r.volumePath === "") throw invalidArgument(context, '"volumePath" is required');
+      // Any other path that is not a mounted volume (even a relative one) names no volume.
+      const path = r.volumePath.length > 1 ? r.volumePath.replace(/\/+$/, "") : r.volumePath;
       return await operation(context, path, async () => {
         const mounts = await mounter.mountInfo();
         const mount = mountAt(mounts, path);

@@ -107,6 +107,16 @@ Deno.test("NodeUnpublishVolume() never deletes what is inside a target that is n
   assert.equal(await Deno.readTextFile(`${target}/keep.txt`), "precious");
 });
 
+Deno.test("NodePublishVolume() checks the capability before the staging path", async () => {
+  await using env = await startNodeEnv();
+  const target = await targetPath(env.kubeletDir, "pod-1", "pv-c");
+  const result = await code(env.driver.client.call(Node.method.nodePublishVolume, {
+    volumeId: "pv-c",
+    targetPath: target,
+  }));
+  assert.equal(result, Code.INVALID_ARGUMENT);
+});
+
 Deno.test("NodePublishVolume() needs a staged volume and a staging path", async () => {
   await using env = await startNodeEnv();
   const c = env.driver.client;
@@ -408,6 +418,13 @@ Deno.test("NodeGetVolumeStats() reports bytes and inodes, and NOT_FOUND off a vo
     ),
     Code.NOT_FOUND,
     "a mount that is not a Lustre volume is not a volume",
+  );
+  assert.equal(
+    await code(
+      c.call(Node.method.nodeGetVolumeStats, { volumeId: "pv-s", volumePath: "some/path" }),
+    ),
+    Code.NOT_FOUND,
+    "a relative path names no volume (csi-sanity expects NOT_FOUND)",
   );
 });
 
