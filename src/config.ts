@@ -27,6 +27,8 @@ export interface Config {
   readonly stateDir: string;
   readonly pathEnv: string;
   readonly ldLibraryPath: string;
+  /** "auto", "none" or the path of the host's dynamic loader. */
+  readonly hostLoader: string;
   readonly mountTimeoutMs: number;
   readonly unmountTimeoutMs: number;
   readonly commandTimeoutMs: number;
@@ -91,6 +93,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     stateDir: requirePath("stateDir", value("stateDir")),
     pathEnv: value("pathEnv").text,
     ldLibraryPath: value("ldLibraryPath").text,
+    hostLoader: requireLoader(value("hostLoader")),
     mountTimeoutMs: requireDuration("mountTimeoutMs", value("mountTimeoutMs")),
     unmountTimeoutMs: requireDuration("unmountTimeoutMs", value("unmountTimeoutMs")),
     commandTimeoutMs: requireDuration("commandTimeoutMs", value("commandTimeoutMs")),
@@ -230,6 +233,11 @@ function requireOptions(raw: { text: string; origin: string }): string[] {
   } catch (error) {
     throw invalid("defaultMountOptions", raw, `is refused: ${(error as Error).message}`);
   }
+}
+
+function requireLoader(raw: { text: string; origin: string }): string {
+  if (raw.text === "auto" || raw.text === "none" || raw.text.startsWith("/")) return raw.text;
+  throw invalid("hostLoader", raw, 'is not "auto", "none" or an absolute path');
 }
 
 function requireAddress(raw: { text: string; origin: string }): string {

@@ -88,6 +88,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   const runner = new SystemRunner({
     pathEnv: config.pathEnv,
     ldLibraryPath: config.ldLibraryPath,
+    hostLoader: config.hostLoader,
     onRun: (event) => {
       logger.debug("Ran {command}", { ...event, args: event.args.join(" ") });
       if (event.code === "timeout") metrics.commandTimedOut(event.command);
@@ -171,7 +172,7 @@ function doctor(args: string[]): Promise<number> {
   return runDoctorCommand(args, {
     env: Deno.env.toObject(),
     readTextFile: (path) => Deno.readTextFileSync(path),
-    newRunner: (paths) => new SystemRunner(paths),
+    newRunner: (paths) => new SystemRunner({ hostLoader: "auto", ...paths }),
     isDirectory: async (path) => (await stat(path))?.isDirectory === true,
     exists: async (path) => (await stat(path)) !== undefined,
     probe: async (endpoint, timeoutMs) => {

@@ -29,6 +29,7 @@ export type SettingKey =
   | "stateDir"
   | "pathEnv"
   | "ldLibraryPath"
+  | "hostLoader"
   | "mountTimeoutMs"
   | "unmountTimeoutMs"
   | "commandTimeoutMs"
@@ -96,6 +97,15 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue:
       "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:/host/lib64:/host/usr/lib64:/host/lib:/host/usr/lib:/host/lib/x86_64-linux-gnu:/host/usr/lib/x86_64-linux-gnu:/host/lib/aarch64-linux-gnu:/host/usr/lib/aarch64-linux-gnu",
     help: "LD_LIBRARY_PATH for the host's Lustre tools (the image's libc first)",
+  },
+  {
+    key: "hostLoader",
+    flag: "host-loader",
+    env: ["KLUSTRE_HOST_LOADER"],
+    kind: "string",
+    defaultValue: "auto",
+    help:
+      "Run host tools with the host's dynamic loader: auto (for tools under /host), none, or its path",
   },
   {
     key: "mountTimeoutMs",

@@ -32,6 +32,13 @@ export interface CommandRunner {
 export interface SystemRunnerOptions {
   readonly pathEnv: string;
   readonly ldLibraryPath: string;
+  /**
+   * "auto": programs under /host run with the host's own dynamic loader and
+   * the /host library dirs, so host tools built for a newer glibc than the
+   * image's still start; "none" (or absent): plain exec; a path: that loader
+   * for every program.
+   */
+  readonly hostLoader?: string;
   /** How long to wait for a killed group to be reaped before giving up on it. */
   readonly reapGraceMs?: number;
   /** Told about every finished, failed or timed-out run. */
@@ -58,9 +65,10 @@ export class SystemRunner implements CommandRunner {
 
   async run(command: string, args: readonly string[], options: RunOptions) {
     const program = await this.#resolve(command);
+    const [file, argv] = await this.#invocation(program, args);
     const started = performance.now();
-    const child = new Deno.Command(program, {
-      args: [...args],
+    const child = new Deno.Command(file, {
+      args: argv,
       env: { PATH: this.#options.pathEnv, LD_LIBRARY_PATH: this.#options.ldLibraryPath },
       stdin: "null",
       stdout: "piped",
@@ -94,6 +102,33 @@ export class SystemRunner implements CommandRunner {
     return done;
   }
 
+  /** The program and argv to exec: the program itself, or the host loader running it. */
+  async #invocation(program: string, args: readonly string[]): Promise<[string, string[]]> {
+    const setting = this.#options.hostLoader ?? "none";
+    if (setting === "none" || (setting === "auto" && !program.startsWith("/host/"))) {
+      return [program, [...args]];
+    }
+    const loader = setting === "auto" ? await this.#hostLoader() : setting;
+    if (!loader) return [program, [...args]];
+    const dirs = this.#options.ldLibraryPath.split(":").filter((d) => d !== "");
+    const libraryPath = (setting === "auto" ? dirs.filter((d) => d.startsWith("/host/")) : dirs)
+      .join(":");
+    return [loader, ["--library-path", libraryPath, program, ...args]];
+  }
+
+  #loader: Promise<string | undefined> | undefined;
+
+  /** The host's dynamic loader under /host, found once. */
+  #hostLoader(): Promise<string | undefined> {
+    this.#loader ??= (async () => {
+      for (const candidate of HOST_LOADERS) {
+        if (await isFile(candidate)) return candidate;
+      }
+      return undefined;
+    })();
+    return this.#loader;
+  }
+
   async #resolve(command: string): Promise<string> {
     if (command.includes("/")) return command;
     for (const dir of this.#options.pathEnv.split(":")) {
@@ -117,6 +152,22 @@ export class SystemRunner implements CommandRunner {
       new Promise((resolve) => timer = setTimeout(resolve, grace)),
     ]);
     clearTimeout(timer);
+  }
+}
+
+/** Where the host's glibc dynamic loader sits once the host's / is mounted at /host. */
+const HOST_LOADERS = [
+  "/host/lib64/ld-linux-x86-64.so.2",
+  "/host/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+  "/host/lib/ld-linux-aarch64.so.1",
+  "/host/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
+];
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
   }
 }
 
