@@ -21,7 +21,7 @@ import {
   type VolumeCapability,
 } from "./csi/gen/csi_pb.ts";
 import { Code, CsiError } from "./csi/csi_error.ts";
-import { OperationError } from "./csi/operation_error.ts";
+import { runOperation } from "./csi/operation_error.ts";
 import { invalidArgument, requireMountCapability, requireVolumeId } from "./csi/requests.ts";
 import type { Config } from "./config.ts";
 import type { CommandRunner } from "./exec/command_runner.ts";
@@ -120,20 +120,6 @@ export function controllerHandlers(
       { source, clientOptions: [...mountOptions].sort() },
       (mount) => work(mount.path, new RecordStore(mount.path, timeoutMs)),
     );
-  }
-
-  async function operation<T>(
-    action: string,
-    volumeId: string,
-    path: string,
-    work: () => Promise<T>,
-  ) {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof CsiError) throw error;
-      throw new OperationError(action, volumeId, path, error);
-    }
   }
 
   function capacityOf(
@@ -345,9 +331,8 @@ export function controllerHandlers(
       const { params } = parsed;
       const capacityBytes = capacityOf(r, r.name);
       const location = { source: params.source, base: params.base, relative };
-      const record = await operation(
-        "create",
-        r.name,
+      const record = await runOperation(
+        { action: "create", volumeId: r.name },
         volumeDir(location),
         () => provision(r.name, params, location, capacityBytes),
       );
@@ -379,7 +364,11 @@ export function controllerHandlers(
         logger.debug("Delete of a volume ID this driver never made: {volumeId}", { volumeId });
         return {};
       }
-      await operation("delete", volumeId, volumeDir(location), () => retire(location, volumeId));
+      await runOperation(
+        { action: "delete", volumeId },
+        volumeDir(location),
+        () => retire(location, volumeId),
+      );
       return {};
     },
 
@@ -391,9 +380,8 @@ export function controllerHandlers(
       const capacityBytes = capacityOf(r, volumeId);
       const location = locate("expand", volumeId);
       const dir = volumeDir(location);
-      const grown = await operation(
-        "expand",
-        volumeId,
+      const grown = await runOperation(
+        { action: "expand", volumeId },
         dir,
         () =>
           onFileSystem(location.source, [], async (mountPath, records) => {
@@ -427,9 +415,8 @@ export function controllerHandlers(
       }
       const location = locate("validate", volumeId);
       const dir = volumeDir(location);
-      await operation(
-        "validate",
-        volumeId,
+      await runOperation(
+        { action: "validate", volumeId },
         dir,
         () =>
           onFileSystem(location.source, [], async (_mountPath, records) => {

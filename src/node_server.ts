@@ -22,7 +22,7 @@ import {
   VolumeUsage_Unit,
 } from "./csi/gen/csi_pb.ts";
 import { Code, CsiError } from "./csi/csi_error.ts";
-import { OperationError } from "./csi/operation_error.ts";
+import { runOperation } from "./csi/operation_error.ts";
 import {
   type CallContext,
   invalidArgument,
@@ -127,19 +127,6 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
         );
       }
       throw invalidArgument(context, (error as Error).message);
-    }
-  }
-
-  async function operation<T>(
-    context: CallContext,
-    path: string,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof CsiError) throw error;
-      throw new OperationError(context.action, context.volumeId, path, error);
     }
   }
 
@@ -262,7 +249,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const access = requireMountCapability(context, r.volumeCapability);
       const spec = resolve(context, r, access);
       const readOnly = spec.readOnly || access.readOnlyMode;
-      return await operation(context, staging, async () => {
+      return await runOperation(context, staging, async () => {
         const existing = mountAt(await mounter.mountInfo(), staging);
         if (existing && !(await unmountStale(staging, existing, "Staging path"))) {
           if (await isStagedAs(existing, spec) && isReadOnly(existing) === readOnly) return {};
@@ -287,7 +274,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const context = { action: "unstage", volumeId };
       const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
       projectIds.delete(staging);
-      return await operation(context, staging, async () => {
+      return await runOperation(context, staging, async () => {
         await unmountCascade(mounter, staging, config.unmountTimeoutMs);
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);
@@ -311,7 +298,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const spec = resolve(context, r, access);
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
-      return await operation(context, target, async () => {
+      return await runOperation(context, target, async () => {
         let mounts = await mounter.mountInfo();
         if (!mountAt(mounts, staging)) {
           throw new CsiError(
@@ -373,7 +360,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const context = { action: "unpublish", volumeId };
       const target = requirePath(context, "targetPath", r.targetPath);
       projectIds.delete(target);
-      return await operation(context, target, async () => {
+      return await runOperation(context, target, async () => {
         await unmountCascade(mounter, target, config.unmountTimeoutMs);
         const info = await Deno.lstat(target).catch(() => undefined);
         if (info?.isDirectory) await removeDirectory(target);
@@ -387,7 +374,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       if (r.volumePath === "") throw invalidArgument(context, '"volumePath" is required');
       // Any other path that is not a mounted volume (even a relative one) names no volume.
       const path = r.volumePath.length > 1 ? r.volumePath.replace(/\/+$/, "") : r.volumePath;
-      return await operation(context, path, async () => {
+      return await runOperation(context, path, async () => {
         const mounts = await mounter.mountInfo();
         const mount = mountAt(mounts, path);
         if (!mount || !isLustreSource(mount.source)) {

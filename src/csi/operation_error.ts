@@ -4,6 +4,8 @@
  * the status code from the cause.
  */
 
+import { CsiError } from "./csi_error.ts";
+
 /** A failure of one volume operation, caused by a domain error. */
 export class OperationError extends Error {
   override name = "OperationError";
@@ -19,5 +21,23 @@ export class OperationError extends Error {
       }`,
       { cause },
     );
+  }
+}
+
+/**
+ * Runs one volume operation: a CsiError passes through as the handler's
+ * answer, any other error is wrapped with the call's context.
+ * @throws CsiError, OperationError
+ */
+export async function runOperation<T>(
+  context: { readonly action: string; readonly volumeId: string },
+  path: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CsiError) throw error;
+    throw new OperationError(context.action, context.volumeId, path, error);
   }
 }
