@@ -32,6 +32,7 @@ import { SingleFlight } from "./single_flight.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { withTimeout } from "./mount/path_health.ts";
 import type { LustreSource } from "./lustre/source.ts";
+import { splitMountOptions } from "./lustre/mount_options.ts";
 import {
   decodeVolumeId,
   encodeVolumeId,
@@ -77,7 +78,12 @@ export interface ControllerHandlers {
 export interface ControllerDeps {
   readonly config: Pick<
     Config,
-    "kubeletDir" | "stateDir" | "mountTimeoutMs" | "unmountTimeoutMs" | "commandTimeoutMs"
+    | "kubeletDir"
+    | "stateDir"
+    | "mountTimeoutMs"
+    | "unmountTimeoutMs"
+    | "commandTimeoutMs"
+    | "defaultMountOptions"
   >;
   readonly runner: CommandRunner;
   readonly mounter: Mounter;
@@ -110,14 +116,20 @@ export function controllerHandlers(
   const allocation = new KeyedMutex();
   const deletions = new SingleFlight<void>();
 
+  /**
+   * The controller's own mount options: the settings' defaults, for every
+   * call alike, so create, delete and expand share one mount per file system
+   * (a StorageClass's mountOptions are for the nodes' mounts).
+   */
+  const controllerOptions = [...splitMountOptions(config.defaultMountOptions).client].sort();
+
   /** Runs `work` with the file system mounted on the controller. */
   function onFileSystem<T>(
     source: LustreSource,
-    mountOptions: readonly string[],
     work: (mountPath: string, records: RecordStore) => Promise<T>,
   ): Promise<T> {
     return shared.withMount(
-      { source, clientOptions: [...mountOptions].sort() },
+      { source, clientOptions: controllerOptions },
       (mount) => work(mount.path, new RecordStore(mount.path, timeoutMs)),
     );
   }
@@ -159,8 +171,9 @@ export function controllerHandlers(
     const dir = volumeDir(location);
     const volumeId = encodeVolumeId(location);
     const shape = volumeShape(params);
-    return await onFileSystem(params.source, params.mountOptions, async (mountPath, records) => {
-      const record = await allocation.run(params.source.fsSource, async () => {
+    return await onFileSystem(params.source, async (mountPath, records) => {
+      // One allocation at a time per file system name, however its MGS is spelt.
+      const record = await allocation.run(params.source.fsName, async () => {
         const existing = await records.read(dir);
         if (existing) {
           if (existing.name !== name) {
@@ -234,7 +247,7 @@ export function controllerHandlers(
 
   async function retire(location: VolumeLocation, volumeId: string) {
     const dir = volumeDir(location);
-    await onFileSystem(location.source, [], async (mountPath, records) => {
+    await onFileSystem(location.source, async (mountPath, records) => {
       const record = await records.read(dir);
       const path = `${mountPath}${dir}`;
       if (!record || record.volumeId !== volumeId) {
@@ -384,7 +397,7 @@ export function controllerHandlers(
         { action: "expand", volumeId },
         dir,
         () =>
-          onFileSystem(location.source, [], async (mountPath, records) => {
+          onFileSystem(location.source, async (mountPath, records) => {
             const record = await records.read(dir);
             if (!record || record.volumeId !== volumeId || record.state !== "ready") {
               throw new CsiError(
@@ -419,7 +432,7 @@ export function controllerHandlers(
         { action: "validate", volumeId },
         dir,
         () =>
-          onFileSystem(location.source, [], async (_mountPath, records) => {
+          onFileSystem(location.source, async (_mountPath, records) => {
             const record = await records.read(dir);
             if (!record || record.volumeId !== volumeId || record.state !== "ready") {
               throw new CsiError(

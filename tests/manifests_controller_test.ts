@@ -741,11 +741,7 @@ Deno.test("example dynamic StorageClass parameters and commented options are the
 });
 
 Deno.test({
-  // TODO(#6): parseParameters() checks subdirTemplate by expanding it with empty
-  // metadata, so every ${pvc.metadata.*} template is refused even when
-  // --extra-create-metadata supplied the values. Un-ignore once it is fixed.
   name: "parseParameters() accepts the example dynamic StorageClass as CreateVolume gets it",
-  ignore: true,
   fn() {
     const sc = find(readDocs(`${EXAMPLES_DIR}/dynamic-storageclass.yaml`), "StorageClass");
     const pvc = find(readDocs(`${EXAMPLES_DIR}/dynamic-pvc.yaml`), "PersistentVolumeClaim");

@@ -107,7 +107,8 @@ export function parseParameters(
     () => parseSubdir(value("archivePath")).slice(1),
   );
   const template = value("subdirTemplate");
-  check("subdirTemplate", template, () => expandTemplate(template, {}, "probe"));
+  const probe = { pvcName: "probe", pvcNamespace: "probe", pvName: "probe" };
+  check("subdirTemplate", template, () => expandTemplate(template, probe, "probe"));
   return {
     params: {
       source: { ...source, subdir: "/" },
