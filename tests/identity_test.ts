@@ -82,7 +82,7 @@ Deno.test("Probe() is not ready when the modules are not loaded", async () => {
 
 Deno.test("Probe() answers not ready within its timeout when a tool hangs", async () => {
   await using dir = await tempDir();
-  const bin = await fakeTools(dir.path, { mount: HEALTHY.mount, lctl: "exec /bin/sleep 60" });
+  const bin = await fakeTools(dir.path, { mount: HEALTHY.mount, lctl: "exec /bin/sleep 3607" });
   await using driver = await startDriver({
     dir: dir.path,
     args: ["--path-env", bin, "--probe-timeout-ms", "500"],
@@ -91,7 +91,7 @@ Deno.test("Probe() answers not ready within its timeout when a tool hangs", asyn
   const probe = await driver.client.call(Identity.method.probe, {}, { timeoutMs: 10_000 });
   assert.equal(probe.ready, false);
   assert.ok(Date.now() - started < 4000, `Probe took ${Date.now() - started} ms`);
-  const sleeping = await new Deno.Command("pgrep", { args: ["-f", "sleep 60"] }).output();
+  const sleeping = await new Deno.Command("pgrep", { args: ["-f", "sleep 3607"] }).output();
   assert.equal(
     new TextDecoder().decode(sleeping.stdout).trim(),
     "",
