@@ -7,7 +7,9 @@ import { Identity, Node } from "../src/csi/gen/csi_pb.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { Code } from "../src/csi/csi_error.ts";
 import { FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
-import { startDriver, tempDir } from "./support/driver.ts";
+import { REPO, startDriver, tempDir } from "./support/driver.ts";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { validate as validateService } from "kubernetes-models/_schemas/IoK8sApiCoreV1Service";
 
 /** A port nobody listens on now. */
 function freePort(): number {
@@ -163,4 +165,36 @@ Deno.test("the driver exits 1 when its metrics port is taken", async () => {
   await driver.stop();
   assert.equal(status.code, 1);
   assert.match(driver.logs(), /Cannot serve metrics on/);
+});
+
+Deno.test("manifests/examples/servicemonitor.yaml scrapes the node plugins and the controller", async () => {
+  // deno-lint-ignore no-explicit-any -- manifests are read field by field
+  type Obj = Record<string, any>;
+  const read = async (path: string) => await Deno.readTextFile(`${REPO}/${path}`);
+  const [service, monitor] = parseAllDocuments(await read("manifests/examples/servicemonitor.yaml"))
+    .map((d) => d.toJS() as Obj);
+  const validate = validateService as ((data: unknown) => boolean) & { errors?: unknown };
+  assert.ok(validate(service), JSON.stringify(validate.errors));
+  const workloads = [
+    parseYaml(await read("manifests/daemonset.yaml")) as Obj,
+    parseYaml(await read("manifests/controller/deployment.yaml")) as Obj,
+  ];
+  const [servicePort] = service.spec.ports;
+  for (const workload of workloads) {
+    const pod = workload.spec.template;
+    for (const [key, value] of Object.entries(service.spec.selector)) {
+      assert.equal(pod.metadata.labels[key], value, `${workload.kind}: selected by ${key}`);
+    }
+    assert.equal(service.metadata.namespace, workload.metadata.namespace);
+    const driver = pod.spec.containers.find((c: Obj) => c.name === "klustre-csi");
+    const port = driver.ports.find((p: Obj) => p.name === servicePort.targetPort);
+    assert.ok(port, `${workload.kind}: a port named ${servicePort.targetPort}`);
+  }
+  assert.equal(monitor.kind, "ServiceMonitor");
+  assert.equal(monitor.metadata.namespace, service.metadata.namespace);
+  for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
+    assert.equal(service.metadata.labels[key], value, `the ServiceMonitor selects by ${key}`);
+  }
+  assert.equal(monitor.spec.endpoints[0].port, servicePort.name);
+  assert.equal(monitor.spec.endpoints[0].path, "/metrics");
 });

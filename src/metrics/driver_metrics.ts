@@ -88,6 +88,8 @@ export class DriverMetrics implements MetricsHook {
     this.#deps = deps;
     this.buildInfo.set({ version: deps.version }, 1);
     this.abnormal.set({}, 0);
+    // Series exist from the start, so rate() and alerts see 0 rather than nothing.
+    for (const command of ["mount.lustre", "lfs", "lctl"]) this.timeouts.inc({ command }, 0);
     this.registry.onCollect(() => this.#collectMounts());
   }
 

@@ -82,10 +82,9 @@ Deno.test("DriverMetrics.rpcInFlight() goes up and back down", async () => {
 Deno.test("DriverMetrics.commandTimedOut() counts by command", async () => {
   const metrics = metricsWith([]);
   metrics.commandTimedOut("mount.lustre");
-  assert.equal(
-    valueOf(await metrics.scrape(), 'klustre_csi_command_timeouts_total{command="mount.lustre"}'),
-    1,
-  );
+  const text = await metrics.scrape();
+  assert.equal(valueOf(text, 'klustre_csi_command_timeouts_total{command="mount.lustre"}'), 1);
+  assert.equal(valueOf(text, 'klustre_csi_command_timeouts_total{command="lctl"}'), 0);
 });
 
 Deno.test("DriverMetrics.volumeChecked() counts volumes whose last check was abnormal", () => {

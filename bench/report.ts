@@ -1,0 +1,119 @@
+/** The benchmark's results: their JSON shape and the markdown table of bench/results.md. */
+import type { LatencyResult, StormResult } from "./scenarios.ts";
+import type { LatencySummary } from "./stats.ts";
+
+/** Everything one run measured (bench/results.json). */
+export interface BenchResults {
+  readonly generatedAt: string;
+  readonly environment: {
+    /** "Lustre simulator" or the real source. */
+    readonly target: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly kernel: string;
+    readonly deno: string;
+    readonly driverVersion: string;
+  };
+  readonly settings: {
+    readonly samples: number;
+    readonly concurrency: number;
+    readonly rounds: number;
+    readonly pods: number;
+    readonly startupRuns: number;
+  };
+  readonly startup: {
+    /** The warm-up start, which may include compiling TypeScript. */
+    readonly coldMs: number;
+    readonly runsMs: readonly number[];
+    readonly medianMs: number;
+  };
+  readonly memory: {
+    readonly idleRssMiB: number;
+    readonly stormPeakRssMiB: number;
+    /** One second after the storm's teardown. */
+    readonly afterStormRssMiB: number;
+    /** Threads of the driver process, idle and after the storm. */
+    readonly idleThreads: number;
+    readonly afterStormThreads: number;
+  };
+  readonly sequential: LatencyResult;
+  readonly concurrent: LatencyResult;
+  readonly storm: StormResult;
+  readonly totalSeconds: number;
+}
+
+function pair(s: LatencySummary): string {
+  return `${s.p50Ms} / ${s.p99Ms} ms (max ${s.maxMs})`;
+}
+
+/** bench/results.md: the environment, then one table row per measure. */
+export function formatMarkdown(r: BenchResults): string {
+  const e = r.environment;
+  const { samples, concurrency, rounds, pods, startupRuns } = r.settings;
+  const rows: [string, string][] = [
+    [
+      `NodePublishVolume p50 / p99, sequential (n=${r.sequential.publish.n})`,
+      pair(r.sequential.publish),
+    ],
+    [
+      `NodeUnpublishVolume p50 / p99, sequential (n=${r.sequential.unpublish.n})`,
+      pair(r.sequential.unpublish),
+    ],
+    [
+      `NodePublishVolume p50 / p99, ${concurrency} at once (n=${r.concurrent.publish.n})`,
+      pair(r.concurrent.publish),
+    ],
+    [
+      `NodeUnpublishVolume p50 / p99, ${concurrency} at once (n=${r.concurrent.unpublish.n})`,
+      pair(r.concurrent.unpublish),
+    ],
+    [`Errors in the latency runs`, String(r.sequential.errors + r.concurrent.errors)],
+    [
+      `Publish storm, ${pods} pods on one volume: wall time (stage + all publishes)`,
+      `${r.storm.wallMs} ms`,
+    ],
+    [`Publish storm: NodeStageVolume (the one Lustre mount)`, `${r.storm.stageMs} ms`],
+    [`Publish storm: NodePublishVolume p50 / p99 under the storm`, pair(r.storm.publish)],
+    [`Publish storm: Lustre mounts made`, String(r.storm.lustreMounts)],
+    [`Publish storm: errors`, String(r.storm.errors)],
+    [
+      `Publish storm: teardown (${pods} unpublishes at once + unstage)`,
+      `${r.storm.teardownMs} ms, ${r.storm.teardownErrors} errors`,
+    ],
+    [`Resident memory (VmRSS), idle`, `${r.memory.idleRssMiB} MiB`],
+    [
+      `Resident memory (VmRSS), storm peak (${r.storm.rssSamples} samples)`,
+      `${r.memory.stormPeakRssMiB} MiB`,
+    ],
+    [`Resident memory (VmRSS), 1 s after the storm's teardown`, `${r.memory.afterStormRssMiB} MiB`],
+    [
+      `Driver threads, idle / 1 s after the storm`,
+      `${r.memory.idleThreads} / ${r.memory.afterStormThreads}`,
+    ],
+    [
+      `Process start to Probe ready, median of ${startupRuns}`,
+      `${r.startup.medianMs} ms (runs: ${
+        r.startup.runsMs.join(", ")
+      }; warm-up ${r.startup.coldMs})`,
+    ],
+  ];
+  return [
+    "# klustre-csi benchmark",
+    "",
+    `Written by \`deno task bench\` on ${r.generatedAt} in ${r.totalSeconds} s.`,
+    `Target: ${e.target}. Machine: ${e.cpus} x ${e.cpuModel}, Linux ${e.kernel}, ` +
+    `Deno ${e.deno}. Driver: klustre-csi ${e.driverVersion} run by \`deno run\`, log level info.`,
+    `Latency runs: ${samples} sequential publishes then unpublishes; ${rounds} rounds of ` +
+    `${concurrency} at once. Times are client-side, from call to answer over the unix socket.`,
+    "",
+    ...formatTable(["Measure", "Result"], rows),
+    "",
+  ].join("\n");
+}
+
+/** A markdown table with padded columns, as `deno fmt` writes it. */
+export function formatTable(header: [string, string], rows: [string, string][]): string[] {
+  const widths = [0, 1].map((i) => Math.max(3, ...[header, ...rows].map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { type BenchResults, formatMarkdown, formatTable } from "./report.ts";
+
+const latency = { n: 100, p50Ms: 4.2, p99Ms: 9.5, maxMs: 12, meanMs: 5 };
+
+const RESULTS: BenchResults = {
+  generatedAt: "2026-01-01T00:00:00.000Z",
+  environment: {
+    target: "Lustre simulator",
+    cpus: 2,
+    cpuModel: "Test CPU",
+    kernel: "6.1.0",
+    deno: "2.9.6",
+    driverVersion: "0.1.0",
+  },
+  settings: { samples: 100, concurrency: 32, rounds: 4, pods: 200, startupRuns: 3 },
+  startup: { coldMs: 900, runsMs: [410, 400, 420], medianMs: 410 },
+  memory: {
+    idleRssMiB: 80.5,
+    stormPeakRssMiB: 96.1,
+    afterStormRssMiB: 90,
+    idleThreads: 12,
+    afterStormThreads: 40,
+  },
+  sequential: { publish: latency, unpublish: latency, errors: 0 },
+  concurrent: { publish: latency, unpublish: latency, errors: 1, firstError: "x" },
+  storm: {
+    pods: 200,
+    wallMs: 2100,
+    stageMs: 90,
+    publish: latency,
+    lustreMounts: 1,
+    errors: 0,
+    peakRssKiB: 98406,
+    rssSamples: 99,
+    teardownMs: 1500,
+    teardownErrors: 0,
+  },
+  totalSeconds: 42,
+};
+
+Deno.test("formatMarkdown() writes one table row per measure", () => {
+  const text = formatMarkdown(RESULTS);
+  const rows = text.split("\n").filter((l) => /^\| (?!Measure|-)/.test(l)).map((l) =>
+    l.replace(/ +\|/g, " |")
+  );
+  assert.equal(rows.length, 16);
+  assert.ok(
+    rows.includes("| NodePublishVolume p50 / p99, sequential (n=100) | 4.2 / 9.5 ms (max 12) |"),
+  );
+  assert.ok(rows.includes("| Publish storm: Lustre mounts made | 1 |"));
+  assert.ok(rows.includes("| Errors in the latency runs | 1 |"));
+  assert.ok(
+    rows.includes(
+      "| Process start to Probe ready, median of 3 | 410 ms (runs: 410, 400, 420; warm-up 900) |",
+    ),
+  );
+  assert.match(text, /^# klustre-csi benchmark\n/);
+});
+
+Deno.test("formatTable() pads every column to its widest cell", () => {
+  assert.deepEqual(formatTable(["A", "Result"], [["long cell", "1"], ["x", "22"]]), [
+    "| A         | Result |",
+    "| --------- | ------ |",
+    "| long cell | 1      |",
+    "| x         | 22     |",
+  ]);
+});

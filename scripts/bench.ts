@@ -1,0 +1,188 @@
+/**
+ * `deno task bench`: measures the node plugin against the Lustre simulator
+ * (or a real Lustre with --source) and writes bench/results.json and
+ * bench/results.md. Runs as root inside `unshare --mount --propagation
+ * private`, like the tests, so no mount reaches the host.
+ *
+ * Usage: deno task bench [flags]
+ *   --source MGS:/fs       Benchmark this real Lustre file system, not the simulator
+ *   --subdir DIR           Directory inside it for the volumes (must exist)
+ *   --mount-options LIST   The volumes' mountOptions attribute (e.g. flock,user_xattr)
+ *   --path-env PATH        Where the real mount.lustre, lfs, lctl are (default /usr/sbin:/sbin:/usr/bin:/bin)
+ *   --samples N            Sequential publishes, then unpublishes (default 100)
+ *   --concurrency N        Calls at once in the concurrent run (default 32)
+ *   --rounds N             Rounds of the concurrent run (default 4)
+ *   --pods N               Publishes in the storm (default 200)
+ *   --startup-runs N       Driver starts timed to Probe ready (default 3)
+ *   --driver-arg ARG       Extra driver flag, repeatable (e.g. --driver-arg=--log-level=debug)
+ *   --out DIR              Where to write results.json and results.md (default bench)
+ */
+import { parseArgs } from "node:util";
+import { cpus } from "node:os";
+import { parseLustreSource } from "../src/lustre/source.ts";
+import { DRIVER_VERSION } from "../src/version.ts";
+import { REPO, tempDir } from "../tests/support/driver.ts";
+import { type Sim, startSim } from "../tests/support/sim.ts";
+import { FS1 } from "../tests/support/node_env.ts";
+import { BenchNode } from "../bench/bench_node.ts";
+import { readRssKiB, readThreads } from "../bench/rss.ts";
+import { concurrentLatency, publishStorm, sequentialLatency } from "../bench/scenarios.ts";
+import { type BenchResults, formatMarkdown } from "../bench/report.ts";
+import { median } from "../bench/stats.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    source: { type: "string" },
+    subdir: { type: "string" },
+    "mount-options": { type: "string" },
+    "path-env": { type: "string", default: "/usr/sbin:/sbin:/usr/bin:/bin" },
+    samples: { type: "string", default: "100" },
+    concurrency: { type: "string", default: "32" },
+    rounds: { type: "string", default: "4" },
+    pods: { type: "string", default: "200" },
+    "startup-runs": { type: "string", default: "3" },
+    "driver-arg": { type: "string", multiple: true, default: [] },
+    out: { type: "string", default: `${REPO}/bench` },
+  },
+  strict: true,
+});
+
+function count(flag: keyof typeof values): number {
+  const n = Number(values[flag]);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${flag} must be a whole number >= 1`);
+  return n;
+}
+
+const log = (message: string) => console.error(`bench: ${message}`);
+const MiB = (kib: number) => Math.round(kib / 102.4) / 10;
+
+async function requirePrivateNamespace(): Promise<void> {
+  if (Deno.uid() !== 0) throw new Error("Run as root (the driver mounts), with `deno task bench`");
+  const [own, init] = await Promise.all([
+    Deno.readLink("/proc/self/ns/mnt"),
+    Deno.readLink("/proc/1/ns/mnt").catch(() => ""),
+  ]);
+  if (own === init) {
+    throw new Error(
+      "Run inside a private mount namespace: `deno task bench` (unshare --mount --propagation private)",
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  await requirePrivateNamespace();
+  const settings = {
+    samples: count("samples"),
+    concurrency: count("concurrency"),
+    rounds: count("rounds"),
+    pods: count("pods"),
+    startupRuns: count("startup-runs"),
+  };
+  const started = performance.now();
+  await using dir = await tempDir("klustre-bench-");
+  let sim: Sim | undefined;
+  const context: Record<string, string> = {};
+  let target: string;
+  if (values.source) {
+    parseLustreSource(values.source);
+    context.source = values.source;
+    target = `Lustre ${values.source}`;
+  } else {
+    sim = await startSim(`${dir.path}/sim`);
+    context.source = FS1;
+    target = `Lustre simulator (scripts/lustre-sim), ${FS1}`;
+  }
+  if (values.subdir) context.subdir = values.subdir;
+  if (values["mount-options"]) context.mountOptions = values["mount-options"];
+  try {
+    await using node = await BenchNode.create({
+      dir: dir.path,
+      sim,
+      pathEnv: sim?.pathEnv ?? values["path-env"],
+      driverArgs: values["driver-arg"],
+    });
+    const mountsMade = sim
+      ? async () => (await sim.lustreMounts()).length
+      : () => Promise.resolve(node.lustreMountsLogged());
+
+    const coldMs = Math.round(await node.startDriver());
+    log(`driver start 0 (warm-up, may compile TypeScript): Probe ready after ${coldMs} ms`);
+    const runsMs: number[] = [];
+    for (let i = 0; i < settings.startupRuns; i++) {
+      runsMs.push(Math.round(await node.startDriver()));
+      log(`driver start ${i + 1}: Probe ready after ${runsMs.at(-1)} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idleRssKiB = await readRssKiB(node.driver.pid);
+    const idleThreads = await readThreads(node.driver.pid);
+    log(`idle VmRSS ${MiB(idleRssKiB)} MiB`);
+
+    const sequential = await sequentialLatency(node, "bench-seq", context, settings.samples);
+    log(
+      `sequential: publish p50 ${sequential.publish.p50Ms} ms, p99 ${sequential.publish.p99Ms} ms`,
+    );
+    const concurrent = await concurrentLatency(node, "bench-par", context, settings);
+    log(`${settings.concurrency} at once: publish p99 ${concurrent.publish.p99Ms} ms`);
+    const storm = await publishStorm(node, "bench-storm", context, {
+      pods: settings.pods,
+      mountsMade,
+    });
+    log(
+      `storm: ${storm.pods} pods in ${storm.wallMs} ms, ${storm.lustreMounts} Lustre mount(s), ` +
+        `${storm.errors} errors, peak VmRSS ${MiB(storm.peakRssKiB)} MiB`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const afterStormRssKiB = await readRssKiB(node.driver.pid);
+    const afterStormThreads = await readThreads(node.driver.pid);
+    log(
+      `1 s after the storm's teardown: VmRSS ${MiB(afterStormRssKiB)} MiB, ` +
+        `${afterStormThreads} threads (idle: ${idleThreads})`,
+    );
+
+    const results: BenchResults = {
+      generatedAt: new Date().toISOString(),
+      environment: {
+        target,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+        kernel: Deno.osRelease(),
+        deno: Deno.version.deno,
+        driverVersion: DRIVER_VERSION,
+      },
+      settings,
+      startup: { coldMs, runsMs, medianMs: median(runsMs) },
+      memory: {
+        idleRssMiB: MiB(idleRssKiB),
+        stormPeakRssMiB: MiB(storm.peakRssKiB),
+        afterStormRssMiB: MiB(afterStormRssKiB),
+        idleThreads,
+        afterStormThreads,
+      },
+      sequential,
+      concurrent,
+      storm,
+      totalSeconds: Math.round((performance.now() - started) / 1000),
+    };
+    await Deno.mkdir(values.out, { recursive: true });
+    await Deno.writeTextFile(`${values.out}/results.json`, JSON.stringify(results, null, 2) + "\n");
+    await Deno.writeTextFile(`${values.out}/results.md`, formatMarkdown(results));
+    // The committed file passes `deno fmt --check` as written.
+    await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--quiet", `${values.out}/results.md`],
+    })
+      .output();
+    log(`wrote ${values.out}/results.json and results.md in ${results.totalSeconds} s`);
+  } finally {
+    await sim?.[Symbol.asyncDispose]();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}
