@@ -87,7 +87,7 @@ export class BenchNode implements AsyncDisposable {
     return targetPath(this.kubeletDir, pod, volumeId);
   }
 
-  async stage(volumeId: string, context: Record<string, string>): Promise<void> {
+  async stage(volumeId: string, context: Readonly<Record<string, string>>): Promise<void> {
     await this.driver.client.call(Node.method.nodeStageVolume, {
       volumeId,
       stagingTargetPath: await this.staging(volumeId),
@@ -100,7 +100,7 @@ export class BenchNode implements AsyncDisposable {
   async publish(
     volumeId: string,
     paths: { staging: string; target: string },
-    context: Record<string, string>,
+    context: Readonly<Record<string, string>>,
   ): Promise<void> {
     await this.driver.client.call(Node.method.nodePublishVolume, {
       volumeId,

@@ -32,6 +32,12 @@ export interface StormResult {
   readonly teardownErrors: number;
 }
 
+/** The volume a scenario uses: its ID and volume context (source, subdir, mountOptions). */
+export interface BenchVolume {
+  readonly id: string;
+  readonly context: Readonly<Record<string, string>>;
+}
+
 /** Counts failures of timed calls. */
 class Timer {
   errors = 0;
@@ -59,10 +65,11 @@ function durations(values: (number | undefined)[]): number[] {
 /** Stages `volumeId`, publishes `count` pods one after another, then unpublishes them. */
 export async function sequentialLatency(
   node: BenchNode,
-  volumeId: string,
-  context: Record<string, string>,
-  count: number,
+  volume: BenchVolume,
+  options: { count: number },
 ): Promise<LatencyResult> {
+  const { id: volumeId, context } = volume;
+  const count = options.count;
   await node.stage(volumeId, context);
   const staging = await node.staging(volumeId);
   const targets = await Promise.all(
@@ -89,10 +96,10 @@ export async function sequentialLatency(
 /** Stages `volumeId`; `rounds` times, publishes `concurrency` pods at once, then unpublishes them at once. */
 export async function concurrentLatency(
   node: BenchNode,
-  volumeId: string,
-  context: Record<string, string>,
+  volume: BenchVolume,
   options: { concurrency: number; rounds: number },
 ): Promise<LatencyResult> {
+  const { id: volumeId, context } = volume;
   await node.stage(volumeId, context);
   const staging = await node.staging(volumeId);
   const timer = new Timer();
@@ -133,10 +140,10 @@ export async function concurrentLatency(
  */
 export async function publishStorm(
   node: BenchNode,
-  volumeId: string,
-  context: Record<string, string>,
+  volume: BenchVolume,
   options: { pods: number; mountsMade: () => Promise<number> },
 ): Promise<StormResult> {
+  const { id: volumeId, context } = volume;
   const staging = await node.staging(volumeId);
   const targets = await Promise.all(
     Array.from({ length: options.pods }, (_, i) => node.target(volumeId, `storm-${i}`)),

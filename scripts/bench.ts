@@ -118,13 +118,15 @@ async function main(): Promise<void> {
     const idleThreads = await readThreads(node.driver.pid);
     log(`idle VmRSS ${MiB(idleRssKiB)} MiB`);
 
-    const sequential = await sequentialLatency(node, "bench-seq", context, settings.samples);
+    const sequential = await sequentialLatency(node, { id: "bench-seq", context }, {
+      count: settings.samples,
+    });
     log(
       `sequential: publish p50 ${sequential.publish.p50Ms} ms, p99 ${sequential.publish.p99Ms} ms`,
     );
-    const concurrent = await concurrentLatency(node, "bench-par", context, settings);
+    const concurrent = await concurrentLatency(node, { id: "bench-par", context }, settings);
     log(`${settings.concurrency} at once: publish p99 ${concurrent.publish.p99Ms} ms`);
-    const storm = await publishStorm(node, "bench-storm", context, {
+    const storm = await publishStorm(node, { id: "bench-storm", context }, {
       pods: settings.pods,
       mountsMade,
     });

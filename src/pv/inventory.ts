@@ -8,22 +8,7 @@ import { parseLustreSource, parseSubdir } from "../lustre/source.ts";
 import { mergeMountOptions } from "../lustre/mount_options.ts";
 import { isDns1123Label, isDns1123Subdomain } from "./kubernetes_names.ts";
 
-import {
-  type AccessMode,
-  checkAccessModes,
-  checkCapacity,
-  checkMountOptions,
-  isMap,
-  listOf,
-  optionalString,
-  parseWith,
-  Problems,
-  requireString,
-  show,
-  unknownKeys,
-} from "./_inventory_fields.ts";
-
-export { ACCESS_MODES, type AccessMode } from "./_inventory_fields.ts";
+import { type AccessMode, EntryCheck, isMap, Problems, show } from "./_inventory_fields.ts";
 
 /** A Lustre file system of the inventory. */
 export interface FileSystemEntry {
@@ -90,9 +75,10 @@ export function parseInventory(text: string): Inventory {
   if (!isMap(top)) {
     throw new InventoryError(["the file is not a map with fileSystems and volumes"]);
   }
-  unknownKeys(top, TOP_KEYS, "the inventory", problems);
-  const fsList = listOf(top, "fileSystems", problems);
-  const volumeList = listOf(top, "volumes", problems);
+  const inventory = new EntryCheck(top, "the inventory", problems);
+  inventory.unknownKeys(TOP_KEYS);
+  const fsList = inventory.requireList("fileSystems");
+  const volumeList = inventory.requireList("volumes");
   const fileSystems = new Map<string, FileSystemEntry | undefined>();
   fsList.forEach((raw, index) => {
     const entry = checkFileSystem(raw, `fileSystems[${index}]`, problems);
@@ -136,16 +122,17 @@ function checkFileSystem(raw: unknown, at: string, problems: Problems) {
     return { where, name, value: undefined };
   }
   const before = problems.list.length;
-  unknownKeys(raw, FS_KEYS, where, problems);
-  if (raw.name === undefined) problems.add(where, "name", "is required");
+  const entry = new EntryCheck(raw, where, problems);
+  entry.unknownKeys(FS_KEYS);
+  if (raw.name === undefined) entry.add("name", "is required");
   else if (!isDns1123Label(name)) {
-    problems.add(where, "name", `${show(raw.name)} is not a name of a-z, 0-9 and "-"`);
+    entry.add("name", `${show(raw.name)} is not a name of a-z, 0-9 and "-"`);
   }
-  const source = requireString(raw, "source", where, problems);
+  const source = entry.requireString("source");
   if (source !== undefined) {
-    parseWith(() => parseLustreSource(source), where, "source", source, problems);
+    entry.parsed({ field: "source", text: source }, () => parseLustreSource(source));
   }
-  const mountOptions = checkMountOptions(raw, where, problems);
+  const mountOptions = entry.mountOptions();
   const ok = problems.list.length === before;
   return {
     where,
@@ -167,35 +154,35 @@ function checkVolume(
     return undefined;
   }
   const before = problems.list.length;
-  unknownKeys(raw, VOLUME_KEYS, where, problems);
-  if (raw.name === undefined) problems.add(where, "name", "is required");
+  const entry = new EntryCheck(raw, where, problems);
+  entry.unknownKeys(VOLUME_KEYS);
+  if (raw.name === undefined) entry.add("name", "is required");
   else if (!isDns1123Subdomain(name)) {
-    problems.add(
-      where,
+    entry.add(
       "name",
       `${show(raw.name)} is not a PV name (lowercase a-z, 0-9, "-" and ".", at most 253)`,
     );
   }
-  const fsName = requireString(raw, "fs", where, problems);
+  const fsName = entry.requireString("fs");
   const fs = fsName === undefined ? undefined : fileSystems.get(fsName);
   if (fsName !== undefined && !fileSystems.has(fsName)) {
     const known = [...fileSystems.keys()].map((n) => `"${n}"`).join(", ") || "none";
-    problems.add(where, "fs", `"${fsName}" is not a file system of the inventory (${known})`);
+    entry.add("fs", `"${fsName}" is not a file system of the inventory (${known})`);
   }
-  const subdirText = optionalString(raw, "subdir", where, problems) ?? "";
+  const subdirText = entry.optionalString("subdir") ?? "";
   const subdir = subdirText === ""
     ? ""
-    : parseWith(() => parseSubdir(subdirText).slice(1), where, "subdir", subdirText, problems);
-  const capacity = checkCapacity(raw, where, problems);
-  const accessModes = checkAccessModes(raw, where, problems);
-  const mountOptions = checkMountOptions(raw, where, problems);
-  const namespace = requireString(raw, "namespace", where, problems);
+    : entry.parsed({ field: "subdir", text: subdirText }, () => parseSubdir(subdirText).slice(1));
+  const capacity = entry.capacity();
+  const accessModes = entry.accessModes();
+  const mountOptions = entry.mountOptions();
+  const namespace = entry.requireString("namespace");
   if (namespace !== undefined && !isDns1123Label(namespace)) {
-    problems.add(where, "namespace", `"${namespace}" is not a namespace name`);
+    entry.add("namespace", `"${namespace}" is not a namespace name`);
   }
-  const claimName = optionalString(raw, "claimName", where, problems) ?? name;
+  const claimName = entry.optionalString("claimName") ?? name;
   if (raw.claimName !== undefined && !isDns1123Subdomain(claimName)) {
-    problems.add(where, "claimName", `"${claimName}" is not a PVC name`);
+    entry.add("claimName", `"${claimName}" is not a PVC name`);
   }
   if (problems.list.length > before || !fs) return undefined;
   return {
