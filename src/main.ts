@@ -82,7 +82,8 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   // Scrapes read the mount table through the mounter built below.
   const metrics = new DriverMetrics({
     mountInfo: () => mounter.mountInfo(),
-    mountsDir: `${config.stateDir}/mounts`,
+    // Where SharedMounts keeps them: node_server.ts "mounts", controller_server.ts "controller-mounts".
+    mountsDir: `${config.stateDir}/${mode === "controller" ? "controller-mounts" : "mounts"}`,
     version: DRIVER_VERSION,
   });
   const runner = new SystemRunner({

@@ -3,11 +3,12 @@
  * serves CSI calls against the Lustre simulator.
  */
 import assert from "node:assert/strict";
-import { Identity, Node } from "../src/csi/gen/csi_pb.ts";
+import { Controller, Identity, Node } from "../src/csi/gen/csi_pb.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { Code } from "../src/csi/csi_error.ts";
-import { FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
+import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { REPO, startDriver, tempDir } from "./support/driver.ts";
+import { startSim } from "./support/sim.ts";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { validate as validateService } from "kubernetes-models/_schemas/IoK8sApiCoreV1Service";
 
@@ -151,6 +152,31 @@ Deno.test("/metrics counts a Lustre command killed at its timeout", async () => 
       ((await scrape(base)).get(series) ?? 0) >= 1;
   });
   await env.sim.fault("hang", "off", "--cmd", "lctl");
+});
+
+Deno.test("/metrics of the controller counts CreateVolume and its own Lustre mount", async () => {
+  await using dir = await tempDir();
+  const sim = await startSim(`${dir.path}/sim`);
+  try {
+    const port = freePort();
+    await using controller = await startDriver({
+      dir: `${dir.path}/controller`,
+      mode: "controller",
+      ownNamespace: true,
+      args: ["--path-env", sim.pathEnv, "--metrics-address", `127.0.0.1:${port}`],
+    });
+    await controller.client.call(Controller.method.createVolume, {
+      name: "pvc-metrics",
+      capacityRange: { requiredBytes: 1024n ** 3n },
+      volumeCapabilities: [capability()],
+      parameters: { source: FS1 },
+    });
+    const samples = await scrape(`http://127.0.0.1:${port}`);
+    assert.equal(samples.get(ops("CreateVolume", "OK")), 1);
+    assert.equal(samples.get('klustre_csi_lustre_mounts{fs="fs1"}'), 1);
+  } finally {
+    await sim[Symbol.asyncDispose]();
+  }
 });
 
 Deno.test("the driver exits 1 when its metrics port is taken", async () => {
