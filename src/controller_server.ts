@@ -29,7 +29,7 @@ import type { Mounter } from "./mount/mounter.ts";
 import type { Logger } from "./log.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
 import { SingleFlight } from "./single_flight.ts";
-import { SharedMounts } from "./node/shared_mounts.ts";
+import { CONTROLLER_MOUNTS_FOLDER, SharedMounts } from "./node/shared_mounts.ts";
 import { withTimeout } from "./mount/path_health.ts";
 import type { LustreSource } from "./lustre/source.ts";
 import { splitMountOptions } from "./lustre/mount_options.ts";
@@ -106,7 +106,7 @@ export function controllerHandlers(
     logger,
     stateDir: config.stateDir,
     // Apart from a node plugin's mounts, should both share one state dir on a host.
-    mountsFolder: "controller-mounts",
+    mountsFolder: CONTROLLER_MOUNTS_FOLDER,
     kubeletDir: config.kubeletDir,
     mountTimeoutMs: config.mountTimeoutMs,
     unmountTimeoutMs: config.unmountTimeoutMs,

@@ -22,6 +22,7 @@ import { CSI_SPEC_VERSION, DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
 import { controllerHandlers } from "./controller_server.ts";
 import { nodeHandlers } from "./node_server.ts";
 import { SystemMounter } from "./mount/system_mounter.ts";
+import { CONTROLLER_MOUNTS_FOLDER, NODE_MOUNTS_FOLDER } from "./node/shared_mounts.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 const EXIT_USAGE = 2;
@@ -82,8 +83,9 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   // Scrapes read the mount table through the mounter built below.
   const metrics = new DriverMetrics({
     mountInfo: () => mounter.mountInfo(),
-    // Where SharedMounts keeps them: node_server.ts "mounts", controller_server.ts "controller-mounts".
-    mountsDir: `${config.stateDir}/${mode === "controller" ? "controller-mounts" : "mounts"}`,
+    mountsDir: `${config.stateDir}/${
+      mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER
+    }`,
     version: DRIVER_VERSION,
   });
   const runner = new SystemRunner({

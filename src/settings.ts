@@ -86,7 +86,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "path-env",
     env: ["KLUSTRE_PATH_ENV"],
     kind: "string",
-    defaultValue: "/host/usr/sbin:/host/sbin:/usr/sbin:/sbin:/usr/bin:/bin",
+    defaultValue: "/host/usr/sbin:/host/sbin:/host/usr/bin:/usr/sbin:/sbin:/usr/bin:/bin",
     help: "PATH used to find the host's mount.lustre, lfs and lctl",
   },
   {

@@ -15,6 +15,19 @@ async function fakeTools(dir: string, tools: { mount?: string; lctl?: string }) 
   return bin;
 }
 
+/** Retries an assertion for up to 3 s: log lines arrive through a pipe. */
+async function eventually(check: () => void): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (true) {
+    try {
+      return check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 const HEALTHY = {
   mount: 'echo "mount.lustre 2.15.6 (libmount)"',
   lctl: 'echo "2.15.6"',
@@ -65,7 +78,7 @@ Deno.test("Probe() is not ready, and says why, when the Lustre tools are missing
   await using driver = await startDriver({ dir: dir.path, args: ["--path-env", bin] });
   const probe = await driver.client.call(Identity.method.probe, {});
   assert.equal(probe.ready, false);
-  assert.match(driver.logs(), /mount\.lustre\\" was not found/);
+  await eventually(() => assert.match(driver.logs(), /mount\.lustre\\" was not found/));
 });
 
 Deno.test("Probe() is not ready when the modules are not loaded", async () => {
@@ -77,7 +90,7 @@ Deno.test("Probe() is not ready when the modules are not loaded", async () => {
   await using driver = await startDriver({ dir: dir.path, args: ["--path-env", bin] });
   const probe = await driver.client.call(Identity.method.probe, {});
   assert.equal(probe.ready, false);
-  assert.match(driver.logs(), /Lustre modules do not answer/);
+  await eventually(() => assert.match(driver.logs(), /Lustre modules do not answer/));
 });
 
 Deno.test("Probe() answers not ready within its timeout when a tool hangs", async () => {

@@ -72,13 +72,20 @@ export interface SystemMounterOptions {
   /** A directory on a private mount where flagged binds are prepared before being moved. */
   readonly scratchDir?: string;
   readonly mountInfoPath?: string;
+  /** Worker threads at most; further calls queue (their timeout runs while they wait). */
+  readonly maxWorkers?: number;
 }
+
+/** Default bound on mount worker threads: each costs a few MiB. */
+const MAX_WORKERS = 4;
 
 /** Mounter backed by the kernel. */
 export class SystemMounter implements Mounter {
   readonly #options: SystemMounterOptions;
   #idle: Worker[] = [];
   #busy = new Set<Worker>();
+  /** Calls waiting for a worker, oldest first. */
+  #waiting: (() => void)[] = [];
 
   constructor(options: SystemMounterOptions) {
     this.#options = options;
@@ -168,26 +175,25 @@ export class SystemMounter implements Mounter {
     if (reply.errno !== 0) throw new MountError(operation, path, errnoName(reply.errno));
   }
 
-  #call(
+  async #call(
     request: SyscallRequest,
     operation: string,
     path: string,
     timeoutMs: number,
   ): Promise<SyscallReply> {
-    const worker = this.#idle.pop() ??
-      new Worker(new URL("./_syscall_worker.ts", import.meta.url), { type: "module" });
-    this.#busy.add(worker);
-    return new Promise<SyscallReply>((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const worker = await this.#acquire(operation, path, timeoutMs, deadline);
+    return await new Promise<SyscallReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         // The thread may be stuck in the kernel: abandon it, never reuse it.
         this.#busy.delete(worker);
         worker.terminate();
+        this.#wakeNext();
         reject(new MountTimeoutError(operation, path, timeoutMs));
-      }, timeoutMs);
+      }, Math.max(0, deadline - Date.now()));
       worker.onmessage = (event: MessageEvent<SyscallReply>) => {
         clearTimeout(timer);
-        this.#busy.delete(worker);
-        this.#idle.push(worker);
+        this.#release(worker);
         resolve(event.data);
       };
       worker.onerror = (event) => {
@@ -195,10 +201,64 @@ export class SystemMounter implements Mounter {
         clearTimeout(timer);
         this.#busy.delete(worker);
         worker.terminate();
+        this.#wakeNext();
         reject(new Error(`Mount worker failed during ${operation} "${path}": ${event.message}`));
       };
       worker.postMessage(request);
     });
+  }
+
+  /** A free worker: an idle one, a new one below the bound, or the next to come free. */
+  async #acquire(
+    operation: string,
+    path: string,
+    timeoutMs: number,
+    deadline: number,
+  ): Promise<Worker> {
+    while (true) {
+      const idle = this.#idle.pop();
+      if (idle) {
+        this.#busy.add(idle);
+        return idle;
+      }
+      if (this.#busy.size < (this.#options.maxWorkers ?? MAX_WORKERS)) {
+        const fresh = new Worker(new URL("./_syscall_worker.ts", import.meta.url), {
+          type: "module",
+        });
+        this.#busy.add(fresh);
+        return fresh;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new MountTimeoutError(operation, path, timeoutMs);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.#waiting = this.#waiting.filter((w) => w !== wake);
+          resolve();
+        }, remaining);
+        this.#waiting.push(wake);
+      });
+    }
+  }
+
+  /** Returns a worker: kept while calls wait or as the one idle worker, otherwise ended. */
+  #release(worker: Worker): void {
+    this.#busy.delete(worker);
+    if (this.#waiting.length > 0 || this.#idle.length === 0) this.#idle.push(worker);
+    else worker.terminate();
+    this.#wakeNext();
+  }
+
+  #wakeNext(): void {
+    this.#waiting.shift()?.();
+  }
+
+  /** Worker threads alive now. */
+  get workerCount(): number {
+    return this.#idle.length + this.#busy.size;
   }
 }
 

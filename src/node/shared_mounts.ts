@@ -17,6 +17,11 @@ import { LustreMountError } from "../lustre/lustre_mount_error.ts";
 import { compareVersions } from "../lustre/client_check.ts";
 import type { LustreSource } from "../lustre/source.ts";
 
+/** Folder of the node plugin's shared mounts below the state dir. */
+export const NODE_MOUNTS_FOLDER = "mounts";
+/** Folder of the controller's mounts below the state dir, apart from a node plugin's. */
+export const CONTROLLER_MOUNTS_FOLDER = "controller-mounts";
+
 /** First client version whose mounts accept unique_fsid. */
 export const UNIQUE_FSID_VERSION = "2.15.8";
 
@@ -64,7 +69,7 @@ export class SharedMounts {
 
   /** Directory holding the shared mounts. */
   get mountsDir(): string {
-    return `${this.#deps.stateDir}/${this.#deps.mountsFolder ?? "mounts"}`;
+    return `${this.#deps.stateDir}/${this.#deps.mountsFolder ?? NODE_MOUNTS_FOLDER}`;
   }
 
   /** True when `path` is inside the driver's own state directory. */

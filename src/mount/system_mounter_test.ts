@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { SystemMounter } from "./system_mounter.ts";
+import { MountError } from "./mounter.ts";
+import { isReadOnly, mountAt } from "./mountinfo.ts";
+
+// Runs as root in the test task's private mount namespace.
+Deno.test("SystemMounter binds with flags, reports errno, and keeps its worker threads bounded", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mounter-test-" });
+  const mounter = new SystemMounter({
+    timeoutMs: 5000,
+    scratchDir: `${dir}/scratch`,
+    maxWorkers: 2,
+  });
+  try {
+    await Deno.mkdir(`${dir}/src`);
+    await Deno.writeTextFile(`${dir}/src/f`, "data");
+    const targets = Array.from({ length: 24 }, (_, i) => `${dir}/t${i}`);
+    for (const target of targets) await Deno.mkdir(target);
+    let most = 0;
+    const watch = setInterval(() => most = Math.max(most, mounter.workerCount), 1);
+    await Promise.all(targets.map((t, i) => mounter.bind(`${dir}/src`, t, i % 2 ? ["ro"] : [])));
+    clearInterval(watch);
+    assert.ok(most <= 2, `at most 2 workers, saw ${most}`);
+    assert.ok(mounter.workerCount <= 1, "idle workers beyond one are ended");
+    const mounts = await mounter.mountInfo();
+    assert.equal(await Deno.readTextFile(`${targets[5]}/f`), "data");
+    assert.ok(isReadOnly(mountAt(mounts, targets[1])!));
+    assert.ok(!isReadOnly(mountAt(mounts, targets[0])!));
+    await Promise.all(targets.map((t) => mounter.unmount(t, "plain", 5000)));
+    assert.equal(mountAt(await mounter.mountInfo(), targets[0]), undefined);
+    await mounter.unmount(targets[0], "plain", 5000);
+    await assert.rejects(
+      mounter.bind(`${dir}/missing`, targets[0], []),
+      (error) => error instanceof MountError && error.errno === "ENOENT",
+    );
+  } finally {
+    mounter.close();
+    await new Deno.Command("umount", { args: ["-R", "-l", dir], stderr: "null" }).output();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
