@@ -1,22 +1,8 @@
 /** Bad settings stop the start with a message naming the setting and value. */
 import assert from "node:assert/strict";
-import { DENO, DRIVER_PERMISSIONS, REPO, tempDir } from "./support/driver.ts";
+import { runCli, tempDir } from "./support/driver.ts";
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const output = await new Deno.Command(DENO, {
-    args: ["run", ...DRIVER_PERMISSIONS, `${REPO}/src/main.ts`, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
-  };
-}
+const run = runCli;
 
 const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ["endpoint", ["--endpoint", "tcp://0.0.0.0:9000"], {}, /"endpoint".*"tcp:\/\/0\.0\.0\.0:9000"/],

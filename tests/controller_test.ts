@@ -9,6 +9,7 @@ import { Code } from "../src/csi/csi_error.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { mountsBelow } from "./support/kubelet.ts";
+import { errorMessage, statusCode } from "./support/calls.ts";
 
 const GiB = 1024n ** 3n;
 
@@ -19,16 +20,6 @@ function create(env: NodeEnv, name: string, parameters: Record<string, string>, 
     volumeCapabilities: [capability()],
     parameters,
   });
-}
-
-async function code(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-    return Code.OK;
-  } catch (error) {
-    if (error instanceof CallError) return error.code;
-    throw error;
-  }
 }
 
 /** Runs `lfs` of the simulator against a path. */
@@ -124,14 +115,17 @@ Deno.test("CreateVolume() is idempotent by name; a different size or parameters 
   const first = await create(env, "pvc-idem", parameters);
   const second = await create(env, "pvc-idem", parameters);
   assert.deepEqual(second.volume?.volumeId, first.volume?.volumeId);
-  assert.equal(await code(create(env, "pvc-idem", parameters, 2n * GiB)), Code.ALREADY_EXISTS);
   assert.equal(
-    await code(create(env, "pvc-idem", { ...parameters, stripeCount: "4" })),
+    await statusCode(create(env, "pvc-idem", parameters, 2n * GiB)),
+    Code.ALREADY_EXISTS,
+  );
+  assert.equal(
+    await statusCode(create(env, "pvc-idem", { ...parameters, stripeCount: "4" })),
     Code.ALREADY_EXISTS,
   );
   await Deno.mkdir(serverPath(env, "fs1", "/pvc-foreign"));
   assert.equal(
-    await code(create(env, "pvc-foreign", parameters)),
+    await statusCode(create(env, "pvc-foreign", parameters)),
     Code.ALREADY_EXISTS,
     "a directory the driver did not make is never taken over",
   );
@@ -229,11 +223,11 @@ Deno.test("DeleteVolume() follows onDelete: retain keeps, archive moves aside, a
   );
 
   assert.equal(
-    await code(c.call(Controller.method.deleteVolume, { volumeId: "reallyfakevolumeid" })),
+    await statusCode(c.call(Controller.method.deleteVolume, { volumeId: "reallyfakevolumeid" })),
     Code.OK,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.deleteVolume, {
         volumeId: "lustre.v1:10.0.0.1@tcp:/fs1/k8s//never-made",
       }),
@@ -241,7 +235,7 @@ Deno.test("DeleteVolume() follows onDelete: retain keeps, archive moves aside, a
     Code.OK,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.deleteVolume, { volumeId: "lustre.v1:10.0.0.1@tcp:/fs1//outside" }),
     ),
     Code.FAILED_PRECONDITION,
@@ -252,7 +246,7 @@ Deno.test("DeleteVolume() follows onDelete: retain keeps, archive moves aside, a
     "not the volume's",
   );
   assert.equal(
-    await code(c.call(Controller.method.deleteVolume, { volumeId: "" })),
+    await statusCode(c.call(Controller.method.deleteVolume, { volumeId: "" })),
     Code.INVALID_ARGUMENT,
   );
 });
@@ -291,7 +285,7 @@ Deno.test("CreateVolume() refuses each bad parameter by name", async () => {
     accessMode: { mode: Mode.SINGLE_NODE_WRITER },
   };
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.createVolume, {
         name: "pvc-b",
         volumeCapabilities: [block],
@@ -301,7 +295,7 @@ Deno.test("CreateVolume() refuses each bad parameter by name", async () => {
     Code.INVALID_ARGUMENT,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.createVolume, {
         name: "",
         volumeCapabilities: [capability()],
@@ -311,7 +305,7 @@ Deno.test("CreateVolume() refuses each bad parameter by name", async () => {
     Code.INVALID_ARGUMENT,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.createVolume, {
         name: "pvc-n",
         volumeCapabilities: [],
@@ -321,7 +315,7 @@ Deno.test("CreateVolume() refuses each bad parameter by name", async () => {
     Code.INVALID_ARGUMENT,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.createVolume, {
         name: "pvc-r",
         capacityRange: { requiredBytes: 2000n, limitBytes: 1500n },
@@ -358,7 +352,7 @@ Deno.test("ValidateVolumeCapabilities() and ControllerExpandVolume() answer NOT_
   assert.equal(no.confirmed, undefined);
   assert.match(no.message, /block access/);
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.validateVolumeCapabilities, {
         volumeId: "nope",
         volumeCapabilities: [capability()],
@@ -367,7 +361,7 @@ Deno.test("ValidateVolumeCapabilities() and ControllerExpandVolume() answer NOT_
     Code.NOT_FOUND,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.validateVolumeCapabilities, {
         volumeId: volume!.volumeId,
         volumeCapabilities: [],
@@ -376,7 +370,7 @@ Deno.test("ValidateVolumeCapabilities() and ControllerExpandVolume() answer NOT_
     Code.INVALID_ARGUMENT,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Controller.method.controllerExpandVolume, {
         volumeId: "lustre.v1:10.0.0.1@tcp:/fs1//ghost",
         capacityRange: { requiredBytes: GiB },
@@ -385,7 +379,9 @@ Deno.test("ValidateVolumeCapabilities() and ControllerExpandVolume() answer NOT_
     Code.NOT_FOUND,
   );
   assert.equal(
-    await code(c.call(Controller.method.controllerExpandVolume, { volumeId: volume!.volumeId })),
+    await statusCode(
+      c.call(Controller.method.controllerExpandVolume, { volumeId: volume!.volumeId }),
+    ),
     Code.INVALID_ARGUMENT,
   );
 });

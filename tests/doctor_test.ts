@@ -3,20 +3,15 @@
  * node, and each injected fault fails its own check, named with a fix.
  */
 import assert from "node:assert/strict";
-import { DENO, REPO, startDriver, tempDir } from "./support/driver.ts";
+import { runCli, startDriver, tempDir } from "./support/driver.ts";
 import { type Sim, startSim } from "./support/sim.ts";
 
 const SOURCES = ["--source", "10.0.0.1@tcp:10.0.0.2@tcp:/fs1", "--source", "10.0.0.1@tcp:/fs2"];
 
 /** Runs the real CLI; resolves with its exit code and the PASS/FAIL lines by check name. */
 async function doctor(args: string[]) {
-  const output = await new Deno.Command(DENO, {
-    args: ["run", "--allow-all", `${REPO}/src/main.ts`, "doctor", "--timeout-ms", "5000", ...args],
-    env: { CSI_ENDPOINT: "" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
+  const output = await runCli(["doctor", "--timeout-ms", "5000", ...args], { CSI_ENDPOINT: "" });
+  const stdout = output.stdout;
   const checks = new Map<string, { ok: boolean; detail: string; fix?: string }>();
   const lines = stdout.split("\n");
   lines.forEach((line, i) => {
@@ -25,7 +20,7 @@ async function doctor(args: string[]) {
     const fix = /^ {2}fix: (.+)$/.exec(lines[i + 1] ?? "")?.[1];
     checks.set(match[2], { ok: match[1] === "PASS", detail: match[3], fix });
   });
-  return { code: output.code, stdout, stderr: new TextDecoder().decode(output.stderr), checks };
+  return { code: output.code, stdout, stderr: output.stderr, checks };
 }
 
 /** The names of the failed checks. */

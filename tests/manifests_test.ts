@@ -18,15 +18,7 @@ import { DRIVER_NAME, DRIVER_VERSION } from "../src/version.ts";
 import { SETTINGS } from "../src/settings.ts";
 import { parseConfig } from "../src/config.ts";
 import { findWorkerModules, parseNodeTask } from "../scripts/compile.ts";
-import { validate as validateNamespace } from "kubernetes-models/_schemas/IoK8sApiCoreV1Namespace";
-import { validate as validateServiceAccount } from "kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccount";
-import { validate as validateConfigMap } from "kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap";
-import { validate as validatePv } from "kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolume";
-import { validate as validatePvc } from "kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaim";
-import { validate as validateDaemonSet } from "kubernetes-models/_schemas/IoK8sApiAppsV1DaemonSet";
-import { validate as validateDeployment } from "kubernetes-models/_schemas/IoK8sApiAppsV1Deployment";
-import { validate as validateCsiDriver } from "kubernetes-models/_schemas/IoK8sApiStorageV1CSIDriver";
-import { validate as validateStorageClass } from "kubernetes-models/_schemas/IoK8sApiStorageV1StorageClass";
+import { schemaProblems } from "./support/k8s_schema.ts";
 
 // deno-lint-ignore no-explicit-any
 type Obj = Record<string, any>;
@@ -135,60 +127,6 @@ function find(objects: Obj[], kind: string, name?: string): Obj {
 }
 
 // --------------------------------------------------------------- validation
-
-type SchemaValidate = ((data: unknown) => boolean) & {
-  errors?: { instancePath: string; keyword: string; params: unknown }[] | null;
-};
-
-const SCHEMAS: Record<string, SchemaValidate> = {
-  "v1/Namespace": validateNamespace,
-  "v1/ServiceAccount": validateServiceAccount,
-  "v1/ConfigMap": validateConfigMap,
-  "v1/PersistentVolume": validatePv,
-  "v1/PersistentVolumeClaim": validatePvc,
-  "apps/v1/DaemonSet": validateDaemonSet,
-  "apps/v1/Deployment": validateDeployment,
-  "storage.k8s.io/v1/CSIDriver": validateCsiDriver,
-  "storage.k8s.io/v1/StorageClass": validateStorageClass,
-};
-
-/**
- * Validates against the API schema and lists fields the schema does not know.
- * The schema's validator reads every property it knows from each object, so
- * a key it never read (tracked with a Proxy) is an unknown field: a typo like
- * `mountPropogation` that the API server would reject.
- */
-function schemaProblems(object: Obj): string[] {
-  const validate = SCHEMAS[`${object.apiVersion}/${object.kind}`];
-  if (!validate) return [`no schema for ${object.apiVersion}/${object.kind}`];
-  const read = new Map<object, { path: string; keys: Set<string> }>();
-  const track = (value: unknown, path: string): unknown => {
-    if (value === null || typeof value !== "object") return value;
-    if (Array.isArray(value)) return value.map((v, i) => track(v, `${path}/${i}`));
-    const target: Obj = {};
-    for (const [k, v] of Object.entries(value)) target[k] = track(v, `${path}/${k}`);
-    const keys = new Set<string>();
-    read.set(target, { path, keys });
-    return new Proxy(target, {
-      get(t, property, receiver) {
-        if (typeof property === "string") keys.add(property);
-        return Reflect.get(t, property, receiver);
-      },
-    });
-  };
-  const problems: string[] = [];
-  if (!validate(track(object, ""))) {
-    for (const e of validate.errors ?? []) {
-      problems.push(`${e.instancePath || "/"} fails ${e.keyword} ${JSON.stringify(e.params)}`);
-    }
-  }
-  for (const [target, { path, keys }] of read) {
-    for (const key of Object.keys(target)) {
-      if (!keys.has(key)) problems.push(`${path}/${key} is not a field of the API`);
-    }
-  }
-  return problems;
-}
 
 function assertValidObjects(objects: Obj[]) {
   for (const object of objects) assert.deepEqual(schemaProblems(object), [], keyOf(object));

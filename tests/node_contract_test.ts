@@ -5,25 +5,7 @@ import { Code } from "../src/csi/csi_error.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, startNodeEnv } from "./support/node_env.ts";
 import { mountsBelow, stagingPath, targetPath } from "./support/kubelet.ts";
-
-async function code(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-    return Code.OK;
-  } catch (error) {
-    if (error instanceof CallError) return error.code;
-    throw error;
-  }
-}
-
-async function message(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return "";
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
+import { errorMessage, statusCode } from "./support/calls.ts";
 
 Deno.test("NodeStageVolume() and NodePublishVolume() are idempotent; conflicts are ALREADY_EXISTS", async () => {
   await using env = await startNodeEnv();
@@ -38,12 +20,12 @@ Deno.test("NodeStageVolume() and NodePublishVolume() are idempotent; conflicts a
   const stacked = (await mountsBelow(env.kubeletDir)).filter((p) => p === target);
   assert.equal(stacked.length, 1, "publishing twice gives one mount");
   assert.equal(
-    await code(env.publish("pv-i", "pod-1", ctx, { readonly: true })),
+    await statusCode(env.publish("pv-i", "pod-1", ctx, { readonly: true })),
     Code.ALREADY_EXISTS,
   );
   await Deno.mkdir(`${env.dir}/sim-other`, { recursive: true });
   // Same staging path, another directory of the file system: ALREADY_EXISTS.
-  const other = await message(c.call(Node.method.nodeStageVolume, {
+  const other = await errorMessage(c.call(Node.method.nodeStageVolume, {
     volumeId: "pv-i",
     stagingTargetPath: staging,
     volumeCapability: capability(),
@@ -51,7 +33,7 @@ Deno.test("NodeStageVolume() and NodePublishVolume() are idempotent; conflicts a
   }));
   assert.match(other, /^6: .*already staged there with directory/);
   assert.equal(
-    await code(c.call(Node.method.nodeStageVolume, {
+    await statusCode(c.call(Node.method.nodeStageVolume, {
       volumeId: "pv-i",
       stagingTargetPath: staging,
       volumeCapability: capability(Mode.MULTI_NODE_READER_ONLY),
@@ -66,14 +48,14 @@ Deno.test("NodeUnpublishVolume() and NodeUnstageVolume() of nothing succeed", as
   const c = env.driver.client;
   const target = await targetPath(env.kubeletDir, "pod-x", "pv-none");
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeUnpublishVolume, { volumeId: "pv-none", targetPath: target }),
     ),
     Code.OK,
   );
   await Deno.mkdir(target);
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeUnpublishVolume, { volumeId: "pv-none", targetPath: target }),
     ),
     Code.OK,
@@ -81,13 +63,13 @@ Deno.test("NodeUnpublishVolume() and NodeUnstageVolume() of nothing succeed", as
   await assert.rejects(Deno.lstat(target), Deno.errors.NotFound, "the target dir is removed");
   const staging = await stagingPath(env.kubeletDir, "pv-none");
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeUnstageVolume, { volumeId: "pv-none", stagingTargetPath: staging }),
     ),
     Code.OK,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeUnstageVolume, { volumeId: "pv-none", stagingTargetPath: staging }),
     ),
     Code.OK,
@@ -99,7 +81,7 @@ Deno.test("NodeUnpublishVolume() never deletes what is inside a target that is n
   const target = await targetPath(env.kubeletDir, "pod-y", "pv-y");
   await Deno.mkdir(target);
   await Deno.writeTextFile(`${target}/keep.txt`, "precious");
-  const result = await code(env.driver.client.call(Node.method.nodeUnpublishVolume, {
+  const result = await statusCode(env.driver.client.call(Node.method.nodeUnpublishVolume, {
     volumeId: "pv-y",
     targetPath: target,
   }));
@@ -110,7 +92,7 @@ Deno.test("NodeUnpublishVolume() never deletes what is inside a target that is n
 Deno.test("NodePublishVolume() checks the capability before the staging path", async () => {
   await using env = await startNodeEnv();
   const target = await targetPath(env.kubeletDir, "pod-1", "pv-c");
-  const result = await code(env.driver.client.call(Node.method.nodePublishVolume, {
+  const result = await statusCode(env.driver.client.call(Node.method.nodePublishVolume, {
     volumeId: "pv-c",
     targetPath: target,
   }));
@@ -127,10 +109,15 @@ Deno.test("NodePublishVolume() needs a staged volume and a staging path", async 
     volumeCapability: capability(),
     volumeContext: { source: FS1 },
   };
-  assert.equal(await code(c.call(Node.method.nodePublishVolume, base)), Code.FAILED_PRECONDITION);
+  assert.equal(
+    await statusCode(c.call(Node.method.nodePublishVolume, base)),
+    Code.FAILED_PRECONDITION,
+  );
   const staging = await stagingPath(env.kubeletDir, "pv-p");
   assert.equal(
-    await code(c.call(Node.method.nodePublishVolume, { ...base, stagingTargetPath: staging })),
+    await statusCode(
+      c.call(Node.method.nodePublishVolume, { ...base, stagingTargetPath: staging }),
+    ),
     Code.FAILED_PRECONDITION,
   );
   await assert.rejects(Deno.lstat(target), Deno.errors.NotFound, "no target is left behind");
@@ -174,11 +161,11 @@ Deno.test("NodePublishVolume() follows the access mode for a second target on on
     await env.stage(id, ctx, { mode });
     await env.publish(id, "pod-1", ctx, { mode });
     assert.equal(
-      await code(env.publish(id, "pod-1", ctx, { mode })),
+      await statusCode(env.publish(id, "pod-1", ctx, { mode })),
       Code.OK,
       `same target, mode ${mode}`,
     );
-    assert.equal(await code(env.publish(id, "pod-2", ctx, { mode })), second, `mode ${mode}`);
+    assert.equal(await statusCode(env.publish(id, "pod-2", ctx, { mode })), second, `mode ${mode}`);
   }
 });
 
@@ -335,12 +322,12 @@ Deno.test("node RPCs refuse bad input with INVALID_ARGUMENT and mount nothing", 
     ],
   ];
   for (const [name, call, pattern] of cases) {
-    const text = await message(call());
+    const text = await errorMessage(call());
     assert.match(text, /^3: /, `${name}: ${text}`);
     assert.match(text, pattern, name);
   }
   assert.match(
-    await message(stage({ volumeContext: {} })),
+    await errorMessage(stage({ volumeContext: {} })),
     /^5: .*not a volume of this driver/,
     "no attributes and a foreign volume ID: the volume does not exist",
   );
@@ -360,19 +347,19 @@ Deno.test("NodeStageVolume() maps Lustre failures to codes and keeps the tool's 
       volumeContext: context,
     });
   };
-  const unknownFs = await message(stage("pv-nofs", { source: "10.0.0.1@tcp:/nofs" }));
+  const unknownFs = await errorMessage(stage("pv-nofs", { source: "10.0.0.1@tcp:/nofs" }));
   assert.match(unknownFs, /^5: .*pv-nofs.*Is the MGS specification correct\?/);
-  const noDir = await message(stage("pv-nodir", { source: FS1, subdir: "missing" }));
+  const noDir = await errorMessage(stage("pv-nodir", { source: FS1, subdir: "missing" }));
   assert.match(noDir, /^5: .*directory "\/missing" does not exist/);
   await env.sim.fault("mgs-down", "--delay-ms", "100");
-  const mgs = await message(stage("pv-mgs", { source: "10.0.0.1@tcp:/fs2" }));
+  const mgs = await errorMessage(stage("pv-mgs", { source: "10.0.0.1@tcp:/fs2" }));
   assert.match(mgs, /^14: .*Is the MGS running\?/);
   await env.sim.fault("mgs-up");
   await env.sim.fault("modules-missing", "on");
-  const modules = await message(stage("pv-mod", { source: "10.0.0.1@tcp:/fs2" }));
+  const modules = await errorMessage(stage("pv-mod", { source: "10.0.0.1@tcp:/fs2" }));
   assert.match(modules, /^9: .*Are the lustre modules loaded\?/);
   await env.sim.fault("modules-missing", "off");
-  const badOption = await message(
+  const badOption = await errorMessage(
     stage("pv-opt", { source: "10.0.0.1@tcp:/fs2", mountOptions: "unique_fsid" }),
   );
   assert.match(badOption, /^3: /);
@@ -401,26 +388,26 @@ Deno.test("NodeGetVolumeStats() reports bytes and inodes, and NOT_FOUND off a vo
   assert.equal(inodes.total, 262144n);
   assert.equal(stats.volumeCondition?.abnormal, false);
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeGetVolumeStats, { volumeId: "pv-s", volumePath: `${env.dir}` }),
     ),
     Code.NOT_FOUND,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeGetVolumeStats, { volumeId: "pv-s", volumePath: `${env.dir}/nope` }),
     ),
     Code.NOT_FOUND,
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeGetVolumeStats, { volumeId: "pv-s", volumePath: env.kubeletDir }),
     ),
     Code.NOT_FOUND,
     "a mount that is not a Lustre volume is not a volume",
   );
   assert.equal(
-    await code(
+    await statusCode(
       c.call(Node.method.nodeGetVolumeStats, { volumeId: "pv-s", volumePath: "some/path" }),
     ),
     Code.NOT_FOUND,

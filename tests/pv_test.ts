@@ -5,75 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
-import { validate as validatePv } from "kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolume";
-import { validate as validatePvc } from "kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaim";
-import { DENO, REPO, tempDir } from "./support/driver.ts";
+import { runCli, tempDir } from "./support/driver.ts";
 import { startNodeEnv } from "./support/node_env.ts";
+import { schemaProblems } from "./support/k8s_schema.ts";
 
 // deno-lint-ignore no-explicit-any -- generated objects are read field by field
 type Obj = Record<string, any>;
-
-type SchemaValidate = ((data: unknown) => boolean) & {
-  errors?: { instancePath: string; keyword: string; params: unknown }[] | null;
-};
-
-const SCHEMAS: Record<string, SchemaValidate> = {
-  PersistentVolume: validatePv,
-  PersistentVolumeClaim: validatePvc,
-};
-
-/**
- * Schema errors plus fields the schema never read (a Proxy records reads),
- * which the API server would refuse as unknown.
- */
-function schemaProblems(object: Obj): string[] {
-  const validate = SCHEMAS[object.kind];
-  if (!validate) return [`no schema for ${object.kind}`];
-  const read = new Map<object, { path: string; keys: Set<string> }>();
-  const track = (value: unknown, path: string): unknown => {
-    if (value === null || typeof value !== "object") return value;
-    if (Array.isArray(value)) return value.map((v, i) => track(v, `${path}/${i}`));
-    const target: Obj = {};
-    for (const [k, v] of Object.entries(value)) target[k] = track(v, `${path}/${k}`);
-    const keys = new Set<string>();
-    read.set(target, { path, keys });
-    return new Proxy(target, {
-      get(t, property, receiver) {
-        if (typeof property === "string") keys.add(property);
-        return Reflect.get(t, property, receiver);
-      },
-    });
-  };
-  const problems: string[] = [];
-  if (!validate(track(object, ""))) {
-    for (const e of validate.errors ?? []) {
-      problems.push(`${e.instancePath || "/"} fails ${e.keyword} ${JSON.stringify(e.params)}`);
-    }
-  }
-  for (const [target, { path, keys }] of read) {
-    for (const key of Object.keys(target)) {
-      if (!keys.has(key)) problems.push(`${path}/${key} is not a field of the API`);
-    }
-  }
-  return problems;
-}
 
 /** Runs `klustre-csi pv` on an inventory text. */
 async function pv(inventory: string, extra: string[] = []) {
   await using dir = await tempDir("klustre-pv-");
   const file = `${dir.path}/inventory.yaml`;
   await Deno.writeTextFile(file, inventory);
-  const output = await new Deno.Command(DENO, {
-    args: ["run", "--allow-all", `${REPO}/src/main.ts`, "pv", "--inventory", file, ...extra],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
-  };
+  return await runCli(["pv", "--inventory", file, ...extra]);
 }
 
 const INVENTORY = `

@@ -177,3 +177,27 @@ export async function writeScript(path: string, body: string): Promise<void> {
   await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`);
   await Deno.chmod(path, 0o755);
 }
+
+/** What a finished `klustre-csi` command printed and returned. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `src/main.ts` with `args` (60 s at most) and collects its output. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const output = await new Deno.Command(DENO, {
+    args: ["run", ...DRIVER_PERMISSIONS, `${REPO}/src/main.ts`, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: text.decode(output.stdout),
+    stderr: text.decode(output.stderr),
+  };
+}
