@@ -2,7 +2,10 @@
  * CSI Controller service: dynamic provisioning on an existing Lustre file
  * system. A volume is a directory with its own project ID and project quota;
  * its record on the file system (controller/records.ts) makes every call
- * idempotent and safe to retry after a restart.
+ * idempotent and safe to retry after a restart. The handlers check the
+ * request and run the steps; controller/provision.ts creates volumes,
+ * controller/retire.ts applies the delete policy, and
+ * controller/controller_mounts.ts mounts the file systems they work on.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
@@ -29,29 +32,13 @@ import type { Mounter } from "./mount/mounter.ts";
 import type { Logger } from "./log.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
 import { SingleFlight } from "./single_flight.ts";
-import { CONTROLLER_MOUNTS_FOLDER, SharedMounts } from "./node/shared_mounts.ts";
-import { withTimeout } from "./mount/path_health.ts";
-import type { LustreSource } from "./lustre/source.ts";
-import { splitMountOptions } from "./lustre/mount_options.ts";
-import {
-  decodeVolumeId,
-  encodeVolumeId,
-  volumeDir,
-  type VolumeLocation,
-} from "./lustre/volume_id.ts";
-import {
-  expandTemplate,
-  parseParameters,
-  type ProvisionParams,
-  volumeShape,
-} from "./controller/parameters.ts";
-import { pickProjectId, RecordStore, type VolumeRecord } from "./controller/records.ts";
-import {
-  roundCapacity,
-  setProject,
-  setProjectQuota,
-  setStriping,
-} from "./controller/lustre_tools.ts";
+import { decodeVolumeId, volumeDir, type VolumeLocation } from "./lustre/volume_id.ts";
+import { expandTemplate, parseParameters } from "./controller/parameters.ts";
+import { setProjectQuota } from "./controller/lustre_tools.ts";
+import { capacityOf } from "./controller/capacity.ts";
+import { ControllerMounts } from "./controller/controller_mounts.ts";
+import { provision, type ProvisionDeps } from "./controller/provision.ts";
+import { retire, type RetireDeps } from "./controller/retire.ts";
 import { TOPOLOGY_KEY } from "./node_server.ts";
 
 /** The Controller handlers, one per RPC. */
@@ -100,221 +87,14 @@ export function controllerHandlers(
 ): Omit<ControllerHandlers, "getCapacity"> & { prepare(): Promise<void> } {
   const { config, runner, logger } = deps;
   const timeoutMs = config.commandTimeoutMs;
-  const shared = new SharedMounts({
-    runner,
-    mounter: deps.mounter,
-    logger,
-    stateDir: config.stateDir,
-    // Apart from a node plugin's mounts, should both share one state dir on a host.
-    mountsFolder: CONTROLLER_MOUNTS_FOLDER,
-    kubeletDir: config.kubeletDir,
-    mountTimeoutMs: config.mountTimeoutMs,
-    unmountTimeoutMs: config.unmountTimeoutMs,
-    checkTimeoutMs: timeoutMs,
-    clientVersion: deps.clientVersion,
-  });
-  const allocation = new KeyedMutex();
-  const deletions = new SingleFlight<void>();
-
-  /**
-   * The controller's own mount options: the settings' defaults, for every
-   * call alike, so create, delete and expand share one mount per file system
-   * (a StorageClass's mountOptions are for the nodes' mounts).
-   */
-  const controllerOptions = [...splitMountOptions(config.defaultMountOptions).client].sort();
-
-  /** Runs `work` with the file system mounted on the controller. */
-  function onFileSystem<T>(
-    source: LustreSource,
-    work: (mountPath: string, records: RecordStore) => Promise<T>,
-  ): Promise<T> {
-    return shared.withMount(
-      { source, clientOptions: controllerOptions },
-      (mount) => work(mount.path, new RecordStore(mount.path, timeoutMs)),
-    );
-  }
-
-  function capacityOf(
-    r: { capacityRange?: { requiredBytes: bigint; limitBytes: bigint } },
-    id: string,
-  ) {
-    const required = Number(r.capacityRange?.requiredBytes ?? 0n);
-    const limit = Number(r.capacityRange?.limitBytes ?? 0n);
-    if (required < 0 || limit < 0) {
-      throw invalidArgument({ action: "size", volumeId: id }, "capacity is negative");
-    }
-    const bytes = roundCapacity(required > 0 ? required : limit);
-    if (limit > 0 && bytes > limit) {
-      throw new CsiError(
-        Code.OUT_OF_RANGE,
-        `Cannot size volume "${id}": ${required} bytes rounded to whole KiB (${bytes}) exceed the limit of ${limit} bytes`,
-      );
-    }
-    return bytes;
-  }
-
-  function requireCapabilities(action: string, id: string, capabilities: VolumeCapability[]) {
-    if (capabilities.length === 0) {
-      throw invalidArgument({ action, volumeId: id }, '"volumeCapabilities" is required');
-    }
-    for (const capability of capabilities) {
-      requireMountCapability({ action, volumeId: id }, capability);
-    }
-  }
-
-  async function provision(
-    name: string,
-    params: ProvisionParams,
-    location: VolumeLocation,
-    capacityBytes: number,
-  ): Promise<VolumeRecord> {
-    const dir = volumeDir(location);
-    const volumeId = encodeVolumeId(location);
-    const shape = volumeShape(params);
-    return await onFileSystem(params.source, async (mountPath, records) => {
-      // One allocation at a time per file system name, however its MGS is spelt.
-      const record = await allocation.run(params.source.fsName, async () => {
-        const existing = await records.read(dir);
-        if (existing) {
-          if (existing.name !== name) {
-            throw new CsiError(
-              Code.ALREADY_EXISTS,
-              `Cannot create volume "${name}": directory "${dir}" already belongs to volume "${existing.name}"`,
-            );
-          }
-          const sameShape = JSON.stringify(existing.shape) === JSON.stringify(shape);
-          if (existing.capacityBytes !== capacityBytes || !sameShape) {
-            throw new CsiError(
-              Code.ALREADY_EXISTS,
-              `Cannot create volume "${name}": it exists with ${existing.capacityBytes} bytes and ` +
-                `other parameters than this request (${capacityBytes} bytes)`,
-            );
-          }
-          if (existing.state === "retained" || existing.state === "archived") {
-            throw new CsiError(
-              Code.ALREADY_EXISTS,
-              `Cannot create volume "${name}": its directory "${dir}" was ${existing.state} on delete`,
-            );
-          }
-          return existing;
-        }
-        const path = `${mountPath}${dir}`;
-        if (await exists(path, timeoutMs)) {
-          throw new CsiError(
-            Code.ALREADY_EXISTS,
-            `Cannot create volume "${name}": directory "${dir}" exists on "${params.source.fsSource}" ` +
-              "and was not made by klustre-csi",
-          );
-        }
-        const used = await records.usedProjectIds();
-        const projectId = pickProjectId(name, params.projectIdMin, params.projectIdMax, used);
-        const fresh: VolumeRecord = {
-          version: 1,
-          name,
-          volumeId,
-          dir,
-          projectId,
-          capacityBytes,
-          shape,
-          onDelete: params.onDelete,
-          state: "creating",
-        };
-        await records.write(fresh);
-        return fresh;
-      });
-      if (record.state === "ready") return record;
-      const path = `${mountPath}${dir}`;
-      await withTimeout(path, timeoutMs, () => Deno.mkdir(path, { recursive: true }));
-      await withTimeout(path, timeoutMs, () => Deno.chmod(path, params.directoryMode));
-      await setProject(runner, path, record.projectId, timeoutMs);
-      await setProjectQuota(runner, mountPath, record.projectId, {
-        bytes: capacityBytes,
-        inodes: params.inodeQuota,
-      }, timeoutMs);
-      await setStriping(runner, path, params.striping, timeoutMs);
-      const ready: VolumeRecord = { ...record, state: "ready" };
-      await records.write(ready);
-      logger.info("Provisioned {dir} on {source} with project {projectId}", {
-        volumeId,
-        dir,
-        source: params.source.fsSource,
-        projectId: record.projectId,
-        capacityBytes,
-      });
-      return ready;
-    });
-  }
-
-  async function retire(location: VolumeLocation, volumeId: string) {
-    const dir = volumeDir(location);
-    await onFileSystem(location.source, async (mountPath, records) => {
-      const record = await records.read(dir);
-      const path = `${mountPath}${dir}`;
-      if (!record || record.volumeId !== volumeId) {
-        if (await exists(path, timeoutMs)) {
-          throw new CsiError(
-            Code.FAILED_PRECONDITION,
-            `Cannot delete volume "${volumeId}": directory "${dir}" was not provisioned by klustre-csi; ` +
-              "it is left untouched",
-          );
-        }
-        return;
-      }
-      if (record.state === "retained" || record.state === "archived") return;
-      if (record.onDelete === "retain") {
-        await records.write({ ...record, state: "retained" });
-        logger.info("Retained {dir} of deleted volume {volumeId}", { dir, volumeId });
-        return;
-      }
-      if (record.onDelete === "archive") {
-        const archiveDir = `${mountPath}${location.base === "/" ? "" : location.base}/${
-          String(record.shape.archiveDir)
-        }`;
-        const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-        const archived = `${archiveDir}/${location.relative.replaceAll("/", "_")}-${stamp}`;
-        await withTimeout(
-          archiveDir,
-          timeoutMs,
-          () => Deno.mkdir(archiveDir, { recursive: true, mode: 0o700 }),
-        );
-        if (await exists(path, timeoutMs)) {
-          await withTimeout(path, timeoutMs, () => Deno.rename(path, archived));
-        }
-        await records.write({
-          ...record,
-          state: "archived",
-          archivedTo: archived.slice(mountPath.length),
-        });
-        logger.info("Archived {dir} of deleted volume {volumeId} to {archivedTo}", {
-          dir,
-          volumeId,
-          archivedTo: archived.slice(mountPath.length),
-        });
-        return;
-      }
-      await deletions.run(path, async () => {
-        // Deno.remove does not follow symlinks: a link to elsewhere is removed, not its target.
-        await withTimeout(path, config.mountTimeoutMs, () => Deno.remove(path, { recursive: true }))
-          .catch((error) => {
-            if (!(error instanceof Deno.errors.NotFound)) throw error;
-          });
-      });
-      await setProjectQuota(
-        runner,
-        mountPath,
-        record.projectId,
-        { bytes: 0, inodes: 0 },
-        timeoutMs,
-      );
-      await records.remove(dir);
-      logger.info("Deleted {dir} of volume {volumeId}", { dir, volumeId });
-    });
-  }
+  const mounts = new ControllerMounts(deps);
+  const steps = { config, mounts, runner, logger };
+  const provisioning: ProvisionDeps = { ...steps, allocation: new KeyedMutex() };
+  const retiring: RetireDeps = { ...steps, deletions: new SingleFlight<void>() };
 
   return {
-    async prepare() {
-      await Deno.mkdir(config.stateDir, { recursive: true });
-      await deps.mounter.makePrivate(config.stateDir);
+    prepare() {
+      return mounts.prepare();
     },
 
     async createVolume(r) {
@@ -347,7 +127,7 @@ export function controllerHandlers(
       const record = await runOperation(
         { action: "create", volumeId: r.name },
         volumeDir(location),
-        () => provision(r.name, params, location, capacityBytes),
+        () => provision(provisioning, { name: r.name, params, location, capacityBytes }),
       );
       const subdir = record.dir.slice(1);
       return {
@@ -380,7 +160,7 @@ export function controllerHandlers(
       await runOperation(
         { action: "delete", volumeId },
         volumeDir(location),
-        () => retire(location, volumeId),
+        () => retire(retiring, { volumeId, location }),
       );
       return {};
     },
@@ -397,7 +177,7 @@ export function controllerHandlers(
         { action: "expand", volumeId },
         dir,
         () =>
-          onFileSystem(location.source, async (mountPath, records) => {
+          mounts.onFileSystem(location.source, async (mountPath, records) => {
             const record = await records.read(dir);
             if (!record || record.volumeId !== volumeId || record.state !== "ready") {
               throw new CsiError(
@@ -432,7 +212,7 @@ export function controllerHandlers(
         { action: "validate", volumeId },
         dir,
         () =>
-          onFileSystem(location.source, async (_mountPath, records) => {
+          mounts.onFileSystem(location.source, async (_mountPath, records) => {
             const record = await records.read(dir);
             if (!record || record.volumeId !== volumeId || record.state !== "ready") {
               throw new CsiError(
@@ -466,6 +246,16 @@ export function controllerHandlers(
   };
 }
 
+/** Requires at least one capability, each a mount capability this driver serves. */
+function requireCapabilities(action: string, id: string, capabilities: VolumeCapability[]) {
+  if (capabilities.length === 0) {
+    throw invalidArgument({ action, volumeId: id }, '"volumeCapabilities" is required');
+  }
+  for (const capability of capabilities) {
+    requireMountCapability({ action, volumeId: id }, capability);
+  }
+}
+
 /** Decodes a volume ID for calls where an unknown volume is NOT_FOUND. */
 function locate(action: string, volumeId: string): VolumeLocation {
   try {
@@ -477,15 +267,5 @@ function locate(action: string, volumeId: string): VolumeLocation {
         (error as Error).message
       })`,
     );
-  }
-}
-
-async function exists(path: string, timeoutMs: number): Promise<boolean> {
-  try {
-    await withTimeout(path, timeoutMs, () => Deno.lstat(path));
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }

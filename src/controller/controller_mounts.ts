@@ -1,0 +1,83 @@
+/**
+ * The controller's access to Lustre file systems: one mount per file system
+ * in its own folder of the state directory, apart from a node plugin's
+ * mounts, with the settings' default client options for every call.
+ */
+import type { Config } from "../config.ts";
+import type { CommandRunner } from "../exec/command_runner.ts";
+import type { Logger } from "../log.ts";
+import type { Mounter } from "../mount/mounter.ts";
+import type { LustreSource } from "../lustre/source.ts";
+import { splitMountOptions } from "../lustre/mount_options.ts";
+import { CONTROLLER_MOUNTS_FOLDER, SharedMounts } from "../node/shared_mounts.ts";
+import { RecordStore } from "./records.ts";
+
+/** What ControllerMounts needs. */
+export interface ControllerMountsDeps {
+  readonly config: Pick<
+    Config,
+    | "kubeletDir"
+    | "stateDir"
+    | "mountTimeoutMs"
+    | "unmountTimeoutMs"
+    | "commandTimeoutMs"
+    | "defaultMountOptions"
+  >;
+  readonly runner: CommandRunner;
+  readonly mounter: Mounter;
+  readonly logger: Logger;
+  /** The Lustre client version, for unique_fsid. */
+  readonly clientVersion: () => Promise<string>;
+}
+
+/** Mounts file systems on the controller for the calls that work on them. */
+export class ControllerMounts {
+  readonly #deps: ControllerMountsDeps;
+  readonly #shared: SharedMounts;
+  /**
+   * The controller's own mount options: the settings' defaults, for every
+   * call alike, so create, delete and expand share one mount per file system
+   * (a StorageClass's mountOptions are for the nodes' mounts).
+   */
+  readonly #clientOptions: string[];
+
+  constructor(deps: ControllerMountsDeps) {
+    const { config } = deps;
+    this.#deps = deps;
+    this.#shared = new SharedMounts({
+      runner: deps.runner,
+      mounter: deps.mounter,
+      logger: deps.logger,
+      stateDir: config.stateDir,
+      // Apart from a node plugin's mounts, should both share one state dir on a host.
+      mountsFolder: CONTROLLER_MOUNTS_FOLDER,
+      kubeletDir: config.kubeletDir,
+      mountTimeoutMs: config.mountTimeoutMs,
+      unmountTimeoutMs: config.unmountTimeoutMs,
+      checkTimeoutMs: config.commandTimeoutMs,
+      clientVersion: deps.clientVersion,
+    });
+    this.#clientOptions = [...splitMountOptions(config.defaultMountOptions).client].sort();
+  }
+
+  /** Creates the state directory and makes it a private mount, before the first call. */
+  async prepare(): Promise<void> {
+    await Deno.mkdir(this.#deps.config.stateDir, { recursive: true });
+    await this.#deps.mounter.makePrivate(this.#deps.config.stateDir);
+  }
+
+  /**
+   * Runs `work` with the file system mounted on the controller.
+   * @throws LustreMountError, CommandTimeoutError, MountError
+   */
+  onFileSystem<T>(
+    source: LustreSource,
+    work: (mountPath: string, records: RecordStore) => Promise<T>,
+  ): Promise<T> {
+    const timeoutMs = this.#deps.config.commandTimeoutMs;
+    return this.#shared.withMount(
+      { source, clientOptions: this.#clientOptions },
+      (mount) => work(mount.path, new RecordStore(mount.path, timeoutMs)),
+    );
+  }
+}
