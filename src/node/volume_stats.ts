@@ -1,0 +1,124 @@
+/**
+ * NodeGetVolumeStats figures: the volume's usage, limited by its project
+ * quota when it has one, and its condition. A mount that does not answer is
+ * an abnormal condition, not an error.
+ */
+import { VolumeUsage_Unit } from "../csi/gen/csi_pb.ts";
+import type { CommandRunner } from "../exec/command_runner.ts";
+import type { Logger } from "../log.ts";
+import { checkPathHealth, type FsUsage, readUsage } from "../mount/path_health.ts";
+import { type ProjectQuota, readProjectId, readProjectQuota } from "../lustre/project_quota.ts";
+import { parseLustreSource } from "../lustre/source.ts";
+
+/** How long a volume path's project ID is reused: it does not change while a volume is mounted. */
+const PROJECT_ID_TTL_MS = 10 * 60 * 1000;
+
+/** What VolumeStats needs. */
+export interface VolumeStatsDeps {
+  readonly runner: CommandRunner;
+  readonly logger: Logger;
+  /** Bound of each file system call and lfs command. */
+  readonly timeoutMs: number;
+}
+
+/** Usage figures and condition of a volume, as NodeGetVolumeStats answers them. */
+export interface VolumeStatsAnswer {
+  readonly usage: { unit: VolumeUsage_Unit; total: bigint; used: bigint; available: bigint }[];
+  readonly volumeCondition: { abnormal: boolean; message: string };
+}
+
+/** Measures mounted volumes, caching each path's project ID. */
+export class VolumeStats {
+  readonly #deps: VolumeStatsDeps;
+  /** Project IDs by volume path. */
+  readonly #projectIds = new Map<string, { id: number | undefined; at: number }>();
+
+  constructor(deps: VolumeStatsDeps) {
+    this.#deps = deps;
+  }
+
+  /** Usage and condition of the volume mounted at `path`; never throws for a dead mount. */
+  async measure(path: string): Promise<VolumeStatsAnswer> {
+    const timeoutMs = this.#deps.timeoutMs;
+    const health = await checkPathHealth(path, timeoutMs);
+    if (!health.healthy) return abnormal(`Lustre mount is not answering: ${health.reason}`);
+    try {
+      const usage = await readUsage(path, timeoutMs);
+      const quota = await this.#projectQuota(path);
+      return {
+        usage: [
+          { unit: VolumeUsage_Unit.BYTES, ...limitedBytes(usage, quota) },
+          { unit: VolumeUsage_Unit.INODES, ...limitedInodes(usage, quota) },
+        ],
+        volumeCondition: { abnormal: false, message: "Volume is mounted and answering" },
+      };
+    } catch (error) {
+      return abnormal(`Lustre mount is not answering: ${(error as Error).message}`);
+    }
+  }
+
+  /** Drops the cached project ID of `path` (the volume leaves it). */
+  forget(path: string): void {
+    this.#projectIds.delete(path);
+  }
+
+  /** The project quota of a volume directory, when it has one (dynamic volumes). */
+  async #projectQuota(path: string): Promise<ProjectQuota | undefined> {
+    const { runner, timeoutMs } = this.#deps;
+    try {
+      const cached = this.#projectIds.get(path);
+      const fresh = cached !== undefined && Date.now() - cached.at < PROJECT_ID_TTL_MS;
+      const id = fresh ? cached.id : await readProjectId(runner, path, timeoutMs);
+      if (!fresh) this.#projectIds.set(path, { id, at: Date.now() });
+      return id === undefined ? undefined : await readProjectQuota(runner, path, id, timeoutMs);
+    } catch (error) {
+      this.#deps.logger.debug("No project quota for {path}: {reason}", {
+        path,
+        reason: (error as Error).message,
+      });
+      return undefined;
+    }
+  }
+}
+
+/** True when a mount's source reads as a Lustre client source. */
+export function isLustreSource(source: string): boolean {
+  try {
+    parseLustreSource(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An abnormal condition. kubelet drops a stats answer without usage, so the
+ * figures are zeros rather than absent.
+ */
+function abnormal(message: string): VolumeStatsAnswer {
+  const zero = { total: 0n, used: 0n, available: 0n };
+  return {
+    usage: [{ unit: VolumeUsage_Unit.BYTES, ...zero }, { unit: VolumeUsage_Unit.INODES, ...zero }],
+    volumeCondition: { abnormal: true, message },
+  };
+}
+
+function limitedBytes(u: FsUsage, quota: ProjectQuota | undefined) {
+  return limited(u.totalBytes, u.usedBytes, u.availableBytes, quota?.limitBytes, quota?.usedBytes);
+}
+
+function limitedInodes(u: FsUsage, quota: ProjectQuota | undefined) {
+  return limited(u.totalInodes, u.usedInodes, u.freeInodes, quota?.limitInodes, quota?.usedInodes);
+}
+
+/**
+ * Usage figures, limited by a project quota when one is set: the quota is
+ * the size, and what is available never exceeds what the file system has.
+ */
+function limited(total: number, used: number, available: number, limit = 0, quotaUsed = 0) {
+  if (limit <= 0) {
+    return { total: BigInt(total), used: BigInt(used), available: BigInt(available) };
+  }
+  const free = Math.max(0, Math.min(limit - quotaUsed, available));
+  return { total: BigInt(limit), used: BigInt(quotaUsed), available: BigInt(free) };
+}
