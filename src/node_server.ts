@@ -36,7 +36,8 @@ import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { Stager } from "./node/stager.ts";
-import { isLustreSource, VolumeStats } from "./node/volume_stats.ts";
+import { VolumeStats } from "./node/volume_stats.ts";
+import { isLustreSource } from "./lustre/source.ts";
 import { ensureTargetDirectory } from "./node/paths.ts";
 import { resolveSpec } from "./node/resolve_spec.ts";
 import type { ClientStatus } from "./lustre/client_check.ts";
@@ -127,7 +128,9 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const readOnly = spec.readOnly || access.readOnlyMode;
       return await runOperation(context, staging, async () => {
         const existing = mountAt(await mounter.mountInfo(), staging);
-        if (existing && !(await stager.unmountStale(staging, existing, STAGING_PATH))) {
+        const repair = existing !== undefined &&
+          await stager.unmountStale(staging, existing, STAGING_PATH);
+        if (existing && !repair) {
           if (await stager.isStagedAs(existing, spec) && isReadOnly(existing) === readOnly) {
             return {};
           }
@@ -139,7 +142,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           );
         }
         await Deno.mkdir(staging, { recursive: true });
-        await stager.stage(staging, spec, { volumeId, readOnly });
+        await stager.stage(staging, spec, { volumeId, readOnly, repair });
         return {};
       });
     },
@@ -182,7 +185,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           );
         }
         if (await stager.unmountStale(staging, mountAt(mounts, staging), STAGING_PATH)) {
-          await stager.stage(staging, spec, { volumeId, readOnly: stagedReadOnly });
+          await stager.stage(staging, spec, { volumeId, readOnly: stagedReadOnly, repair: true });
           mounts = await mounter.mountInfo();
         }
         const staged = mountAt(mounts, staging)!;

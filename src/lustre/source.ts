@@ -45,6 +45,16 @@ export function parseLustreSource(text: string): LustreSource {
   return { mgsNodes, fsName, subdir, fsSource: `${nodes}:/${fsName}` };
 }
 
+/** True when a text (e.g. a mountinfo source) reads as a Lustre client source. */
+export function isLustreSource(text: string): boolean {
+  try {
+    parseLustreSource(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Formats a source back to text, with a subdir when it is not the root. */
 export function formatLustreSource(source: LustreSource): string {
   return source.subdir === "/" ? source.fsSource : `${source.fsSource}${source.subdir}`;

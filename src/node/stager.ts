@@ -10,11 +10,10 @@ import type { Mounter, MountFlag } from "../mount/mounter.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
 import { checkPathHealth } from "../mount/path_health.ts";
 import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
-import { parseLustreSource } from "../lustre/source.ts";
+import { isLustreSource, parseLustreSource } from "../lustre/source.ts";
 import type { SharedMount, SharedMounts } from "./shared_mounts.ts";
 import type { VolumeSpec } from "./volume_spec.ts";
 import { joinRoot, requireVolumeDirectory, rootMatches } from "./paths.ts";
-import { isLustreSource } from "./volume_stats.ts";
 
 /** What Stager needs. */
 export interface StagerDeps {
@@ -69,7 +68,16 @@ export class Stager {
   async stage(
     staging: string,
     spec: VolumeSpec,
-    options: { readonly volumeId: string; readonly readOnly: boolean },
+    options: {
+      readonly volumeId: string;
+      readonly readOnly: boolean;
+      /**
+       * Re-staging after a stale staging mount was removed: the volume was
+       * checked for collisions when first staged, and its own (stale) targets
+       * still show its directory, so the check is skipped.
+       */
+      readonly repair?: boolean;
+    },
   ): Promise<void> {
     const { mounter, logger, shared } = this.#deps;
     const { volumeId } = options;
@@ -92,7 +100,7 @@ export class Stager {
       return undefined;
     };
     try {
-      const collision = await shared.withMount(choice, bindFrom(true));
+      const collision = await shared.withMount(choice, bindFrom(!options.repair));
       if (!collision) return;
       if (!(await shared.supportsUniqueFsid())) {
         throw new CsiError(

@@ -8,7 +8,6 @@ import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Logger } from "../log.ts";
 import { checkPathHealth, type FsUsage, readUsage } from "../mount/path_health.ts";
 import { type ProjectQuota, readProjectId, readProjectQuota } from "../lustre/project_quota.ts";
-import { parseLustreSource } from "../lustre/source.ts";
 
 /** How long a volume path's project ID is reused: it does not change while a volume is mounted. */
 const PROJECT_ID_TTL_MS = 10 * 60 * 1000;
@@ -78,16 +77,6 @@ export class VolumeStats {
       });
       return undefined;
     }
-  }
-}
-
-/** True when a mount's source reads as a Lustre client source. */
-export function isLustreSource(source: string): boolean {
-  try {
-    parseLustreSource(source);
-    return true;
-  } catch {
-    return false;
   }
 }
 
