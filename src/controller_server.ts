@@ -77,6 +77,8 @@ export interface ControllerDeps {
   readonly logger: Logger;
   /** The Lustre client version, for unique_fsid. */
   readonly clientVersion: () => Promise<string>;
+  /** Clock for archive names (default: the system clock). */
+  readonly now?: () => Date;
 }
 
 const CAPABILITIES = [ControllerCap.CREATE_DELETE_VOLUME, ControllerCap.EXPAND_VOLUME];
@@ -90,7 +92,11 @@ export function controllerHandlers(
   const mounts = new ControllerMounts(deps);
   const steps = { config, mounts, runner, logger };
   const provisioning: ProvisionDeps = { ...steps, allocation: new KeyedMutex() };
-  const retiring: RetireDeps = { ...steps, deletions: new SingleFlight<void>() };
+  const retiring: RetireDeps = {
+    ...steps,
+    deletions: new SingleFlight<void>(),
+    now: deps.now ?? (() => new Date()),
+  };
 
   return {
     prepare() {

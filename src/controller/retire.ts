@@ -25,6 +25,8 @@ export interface RetireDeps {
   readonly logger: Logger;
   /** Joins concurrent deletes of one directory into one; one for all calls. */
   readonly deletions: SingleFlight<void>;
+  /** The clock that stamps archive directories. */
+  readonly now: () => Date;
 }
 
 /** One volume to retire, as DeleteVolume decoded it. */
@@ -86,7 +88,7 @@ async function archive(deps: RetireDeps, retiring: Retiring): Promise<void> {
   const archiveDir = `${mountPath}${location.base === "/" ? "" : location.base}/${
     String(record.shape.archiveDir)
   }`;
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = deps.now().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const archived = `${archiveDir}/${location.relative.replaceAll("/", "_")}-${stamp}`;
   await withTimeout(
     archiveDir,
