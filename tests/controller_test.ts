@@ -28,6 +28,7 @@ async function lfs(env: NodeEnv, ...args: string[]): Promise<string> {
     args,
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
   }).output();
   return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
 }
@@ -156,6 +157,7 @@ async function mountClient(env: NodeEnv, fs: string): Promise<string> {
   await Deno.mkdir(path, { recursive: true });
   const out = await new Deno.Command(`${env.sim.bin}/mount.lustre`, {
     args: [`10.0.0.1@tcp:/${fs}`, path],
+    signal: AbortSignal.timeout(30_000),
   }).output();
   assert.equal(out.code, 0);
   return path;

@@ -167,7 +167,11 @@ export async function detachMountsBelow(path: string): Promise<void> {
       .sort((a, b) => b.length - a.length);
     if (points.length === 0) return;
     for (const point of points) {
-      await new Deno.Command("umount", { args: ["-l", point], stderr: "null" }).output();
+      await new Deno.Command("umount", {
+        args: ["-l", point],
+        stderr: "null",
+        signal: AbortSignal.timeout(10_000),
+      }).output();
     }
   }
 }

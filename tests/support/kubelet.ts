@@ -78,7 +78,11 @@ export async function mountsBelow(dir: string): Promise<string[]> {
 }
 
 async function sh(command: string, args: string[]): Promise<void> {
-  const output = await new Deno.Command(command, { args, stderr: "piped" }).output();
+  const output = await new Deno.Command(command, {
+    args,
+    stderr: "piped",
+    signal: AbortSignal.timeout(10_000),
+  }).output();
   if (output.code !== 0) {
     throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(output.stderr)}`);
   }
