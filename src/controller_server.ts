@@ -26,17 +26,13 @@ import {
 import { Code, CsiError } from "./csi/csi_error.ts";
 import { runOperation } from "./csi/operation_error.ts";
 import { invalidArgument, requireMountCapability, requireVolumeId } from "./csi/requests.ts";
-import type { Config } from "./config.ts";
-import type { CommandRunner } from "./exec/command_runner.ts";
-import type { Mounter } from "./mount/mounter.ts";
-import type { Logger } from "./log.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
 import { SingleFlight } from "./single_flight.ts";
 import { decodeVolumeId, volumeDir, type VolumeLocation } from "./lustre/volume_id.ts";
 import { expandTemplate, parseParameters } from "./controller/parameters.ts";
 import { setProjectQuota } from "./controller/lustre_tools.ts";
 import { capacityOf } from "./controller/capacity.ts";
-import { ControllerMounts } from "./controller/controller_mounts.ts";
+import { ControllerMounts, type ControllerMountsDeps } from "./controller/controller_mounts.ts";
 import { provision, type ProvisionDeps } from "./controller/provision.ts";
 import { retire, type RetireDeps } from "./controller/retire.ts";
 import { TOPOLOGY_KEY } from "./node_server.ts";
@@ -62,21 +58,7 @@ export interface ControllerHandlers {
 }
 
 /** What the Controller handlers depend on. */
-export interface ControllerDeps {
-  readonly config: Pick<
-    Config,
-    | "kubeletDir"
-    | "stateDir"
-    | "mountTimeoutMs"
-    | "unmountTimeoutMs"
-    | "commandTimeoutMs"
-    | "defaultMountOptions"
-  >;
-  readonly runner: CommandRunner;
-  readonly mounter: Mounter;
-  readonly logger: Logger;
-  /** The Lustre client version, for unique_fsid. */
-  readonly clientVersion: () => Promise<string>;
+export interface ControllerDeps extends ControllerMountsDeps {
   /** Clock for archive names (default: the system clock). */
   readonly now?: () => Date;
 }
