@@ -12,12 +12,12 @@
  * plugin's. The example StorageClass goes through the controller's own
  * parameter parser.
  *
- * tests/manifests_test.ts registers tests at import, so its helpers are copied
- * here in their minimal form. kubectl and helm come from scripts/fetch-kube-tools
+ * The helpers shared with tests/manifests_test.ts live in tests/support/manifests.ts
+ * and tests/support/workloads.ts. kubectl and helm come from scripts/fetch-kube-tools
  * (or PATH); without them those comparisons are skipped. No test uses the network.
  */
 import assert from "node:assert/strict";
-import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { parse as parseYaml } from "yaml";
 import { DRIVER_NAME, DRIVER_VERSION } from "../src/version.ts";
 import { SETTINGS } from "../src/settings.ts";
 import { parseConfig } from "../src/config.ts";
@@ -27,176 +27,53 @@ import {
   parseParameters,
 } from "../src/controller/parameters.ts";
 import { schemaProblems } from "./support/k8s_schema.ts";
+import {
+  assertSameObjects,
+  assertValidObjects,
+  BASE_DIR,
+  byKey,
+  CHART_DIR,
+  CLIENT_LABEL,
+  EXAMPLES_DIR,
+  find,
+  HELM,
+  helmTemplate,
+  IMAGE_REPOSITORY,
+  keyOf,
+  KUBECTL,
+  NAMESPACE,
+  type Obj,
+  parseDocs,
+  readDocs,
+  renderKustomization,
+  ROOT,
+  runOk,
+  runTool,
+} from "./support/manifests.ts";
+import {
+  args,
+  argValue,
+  container,
+  hostMounts,
+  isUnder,
+  mountOf,
+  podSpec,
+  volumeOf,
+} from "./support/workloads.ts";
 
-// deno-lint-ignore no-explicit-any
-type Obj = Record<string, any>;
-
-const ROOT = new URL("../", import.meta.url).pathname;
-const BASE_DIR = `${ROOT}manifests`;
 const CONTROLLER_DIR = `${ROOT}manifests/controller`;
-const EXAMPLES_DIR = `${ROOT}manifests/examples`;
-const CHART_DIR = `${ROOT}charts/klustre-csi`;
-const NAMESPACE = "klustre-system";
-const CLIENT_LABEL = "lustre.csi.klustrefs.io/lustre-client";
-const IMAGE_REPOSITORY = "ghcr.io/klustrefs/klustre-csi";
 const DEPLOYMENT = "klustre-csi-controller";
 const SERVICE_ACCOUNT = "klustre-csi-controller";
 const SIDECARS = ["csi-provisioner", "csi-resizer", "liveness-probe"];
 
 // ---------------------------------------------------------------- rendering
 
-function parseDocs(text: string, source: string): Obj[] {
-  return parseAllDocuments(text).flatMap((doc) => {
-    if (doc.errors.length > 0) throw new SyntaxError(`${source}: ${doc.errors[0].message}`);
-    const value = doc.toJS();
-    return value === null || value === undefined ? [] : [value as Obj];
-  });
-}
-
-function readDocs(path: string): Obj[] {
-  return parseDocs(Deno.readTextFileSync(path), path);
-}
-
-/** Renders a kustomization made only of resources, as `kubectl kustomize` does. */
-function renderKustomization(dir: string): Obj[] {
-  const kustomization = parseYaml(Deno.readTextFileSync(`${dir}/kustomization.yaml`)) as Obj;
-  const unsupported = Object.keys(kustomization).filter(
-    (key) => !["apiVersion", "kind", "resources"].includes(key),
-  );
-  assert.deepEqual(unsupported, [], `${dir}/kustomization.yaml: resources only`);
-  return (kustomization.resources as string[]).flatMap((entry) => {
-    const path = `${dir}/${entry}`;
-    return Deno.statSync(path).isDirectory ? renderKustomization(path) : readDocs(path);
-  });
-}
-
 /** The base and the controller, as installed together. */
 function renderWithController(): Obj[] {
   return [...renderKustomization(BASE_DIR), ...renderKustomization(CONTROLLER_DIR)];
 }
 
-/** kubectl and helm from KUBE_TOOLS_DIR, scripts/fetch-kube-tools' cache, or PATH. */
-function findTool(name: string): string | undefined {
-  const dirs = [
-    Deno.env.get("KUBE_TOOLS_DIR"),
-    `${ROOT}node_modules/.cache/kube-tools`,
-    ...(Deno.env.get("PATH") ?? "").split(":"),
-  ];
-  return dirs.filter((dir) => dir).map((dir) => `${dir}/${name}`).find((path) => {
-    try {
-      return Deno.statSync(path).isFile;
-    } catch {
-      return false;
-    }
-  });
-}
-
-const KUBECTL = findTool("kubectl");
-const HELM = findTool("helm");
-
-function runTool(
-  command: string,
-  args: string[],
-): { code: number; stdout: string; stderr: string } {
-  const out = new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "piped" })
-    .outputSync();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-function runOk(command: string, args: string[]): string {
-  const out = runTool(command, args);
-  assert.equal(out.code, 0, `${command} ${args.join(" ")} failed:\n${out.stderr}`);
-  return out.stdout;
-}
-
-function helmTemplate(...set: string[]): Obj[] {
-  const args = ["template", "klustre-csi", CHART_DIR, "--namespace", NAMESPACE];
-  for (const value of set) args.push("--set", value);
-  return parseDocs(runOk(HELM!, args), "helm template");
-}
-
-function keyOf(object: Obj): string {
-  return `${object.kind}/${object.metadata?.namespace ?? ""}/${object.metadata?.name}`;
-}
-
-function byKey(objects: Obj[]): Map<string, Obj> {
-  const map = new Map<string, Obj>();
-  for (const object of objects) {
-    assert.ok(!map.has(keyOf(object)), `${keyOf(object)} is defined twice`);
-    map.set(keyOf(object), object);
-  }
-  return map;
-}
-
-/** Asserts two renders hold the same objects, whatever their order. */
-function assertSameObjects(actual: Obj[], expected: Obj[]) {
-  const a = byKey(actual);
-  const e = byKey(expected);
-  assert.deepEqual([...a.keys()].sort(), [...e.keys()].sort());
-  for (const [key, object] of e) assert.deepEqual(a.get(key), object, key);
-}
-
-function find(objects: Obj[], kind: string, name?: string): Obj {
-  const found = objects.filter((o) => o.kind === kind && (!name || o.metadata.name === name));
-  assert.equal(found.length, 1, `expected one ${kind} ${name ?? ""}`);
-  return found[0];
-}
-
-// --------------------------------------------------------------- validation
-
-function assertValidObjects(objects: Obj[]) {
-  for (const object of objects) assert.deepEqual(schemaProblems(object), [], keyOf(object));
-}
-
 // --------------------------------------------------------------- pod helpers
-
-function podSpec(workload: Obj): Obj {
-  return workload.spec.template.spec;
-}
-
-function container(workload: Obj, name: string): Obj {
-  const found = (podSpec(workload).containers as Obj[]).find((c) => c.name === name);
-  assert.ok(found, `container ${name}`);
-  return found;
-}
-
-function args(c: Obj): string[] {
-  return (c.args ?? []) as string[];
-}
-
-function argValue(c: Obj, flag: string): string {
-  const prefix = `--${flag}=`;
-  const values = args(c).filter((a) => a.startsWith(prefix));
-  assert.equal(values.length, 1, `${c.name}: one ${prefix}`);
-  return values[0].slice(prefix.length);
-}
-
-function mountOf(c: Obj, volume: string): Obj {
-  const found = ((c.volumeMounts ?? []) as Obj[]).filter((m) => m.name === volume);
-  assert.equal(found.length, 1, `${c.name}: one mount of ${volume}`);
-  return found[0];
-}
-
-function volumeOf(workload: Obj, name: string): Obj {
-  const found = (podSpec(workload).volumes as Obj[]).find((v) => v.name === name);
-  assert.ok(found, `volume ${name}`);
-  return found;
-}
-
-function isUnder(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
-}
-
-/** Host paths a container sees, mount path -> host path, for hostPath volumes. */
-function hostMounts(workload: Obj, c: Obj): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const m of (c.volumeMounts ?? []) as Obj[]) {
-    const hostPath = volumeOf(workload, m.name).hostPath?.path;
-    if (hostPath) map.set(m.mountPath, hostPath);
-  }
-  return map;
-}
 
 /** Host ports a host-network pod opens: declared ports and sidecars' listen flags. */
 function hostPorts(workload: Obj): Set<number> {

@@ -7,155 +7,49 @@
  * the files to the driver are checked: one driver name, one socket, one
  * kubelet dir, the image tag, the settings keys.
  *
- * The base is rendered here (it is plain resources). When kubectl and helm are
- * installed (scripts/fetch-kube-tools, or on PATH) the test also renders with
- * `kubectl kustomize` and `helm template` and compares object for object;
- * without them those tests are skipped. No test uses the network.
+ * The base is rendered by tests/support/manifests.ts (it is plain resources),
+ * which holds the helpers shared with tests/manifests_controller_test.ts. When
+ * kubectl and helm are installed (scripts/fetch-kube-tools, or on PATH) the
+ * test also renders with `kubectl kustomize` and `helm template` and compares
+ * object for object; without them those tests are skipped. No test uses the
+ * network.
  */
 import assert from "node:assert/strict";
-import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { parse as parseYaml } from "yaml";
 import { DRIVER_NAME, DRIVER_VERSION } from "../src/version.ts";
 import { SETTINGS } from "../src/settings.ts";
 import { parseConfig } from "../src/config.ts";
 import { findWorkerModules, parseNodeTask } from "../scripts/compile.ts";
 import { schemaProblems } from "./support/k8s_schema.ts";
+import {
+  assertSameObjects,
+  assertValidObjects,
+  BASE_DIR,
+  byKey,
+  CHART_DIR,
+  CLIENT_LABEL,
+  EXAMPLES_DIR,
+  existsFile,
+  find,
+  HELM,
+  helmTemplate,
+  IMAGE_REPOSITORY,
+  KUBECTL,
+  type Obj,
+  parseDocs,
+  renderKustomization,
+  ROOT,
+  runOk,
+} from "./support/manifests.ts";
+import { argValue, container, isUnder, mountOf, podSpec } from "./support/workloads.ts";
 
-// deno-lint-ignore no-explicit-any
-type Obj = Record<string, any>;
-
-const ROOT = new URL("../", import.meta.url).pathname;
-const BASE_DIR = `${ROOT}manifests`;
-const EXAMPLES_DIR = `${ROOT}manifests/examples`;
-const CHART_DIR = `${ROOT}charts/klustre-csi`;
-const NAMESPACE = "klustre-system";
-const CLIENT_LABEL = "lustre.csi.klustrefs.io/lustre-client";
-const IMAGE_REPOSITORY = "ghcr.io/klustrefs/klustre-csi";
-
-// ---------------------------------------------------------------- rendering
-
-function parseDocs(text: string, source: string): Obj[] {
-  return parseAllDocuments(text).flatMap((doc) => {
-    if (doc.errors.length > 0) throw new SyntaxError(`${source}: ${doc.errors[0].message}`);
-    const value = doc.toJS();
-    return value === null || value === undefined ? [] : [value as Obj];
-  });
-}
-
-/** Renders a kustomization made only of resources, as `kubectl kustomize` does. */
-function renderKustomization(dir: string): Obj[] {
-  const kustomization = parseYaml(Deno.readTextFileSync(`${dir}/kustomization.yaml`)) as Obj;
-  const unsupported = Object.keys(kustomization).filter(
-    (key) => !["apiVersion", "kind", "resources"].includes(key),
-  );
-  assert.deepEqual(
-    unsupported,
-    [],
-    `${dir}/kustomization.yaml: this renderer handles resources only`,
-  );
-  return (kustomization.resources as string[]).flatMap((entry) => {
-    const path = `${dir}/${entry}`;
-    if (Deno.statSync(path).isDirectory) return renderKustomization(path);
-    return parseDocs(Deno.readTextFileSync(path), path);
-  });
-}
-
-/** kubectl and helm from KUBE_TOOLS_DIR, scripts/fetch-kube-tools' cache, or PATH. */
-function findTool(name: string): string | undefined {
-  const dirs = [
-    Deno.env.get("KUBE_TOOLS_DIR"),
-    `${ROOT}node_modules/.cache/kube-tools`,
-    ...(Deno.env.get("PATH") ?? "").split(":"),
-  ];
-  return dirs.filter((dir) => dir).map((dir) => `${dir}/${name}`).find(existsFile);
-}
-
-const KUBECTL = findTool("kubectl");
-const HELM = findTool("helm");
 if (!KUBECTL || !HELM) {
   console.warn(
     "manifests_test: kubectl or helm not found; run scripts/fetch-kube-tools to compare with real renders",
   );
 }
 
-function existsFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-function runTool(command: string, args: string[]): string {
-  const out = new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "piped" })
-    .outputSync();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  assert.equal(out.code, 0, `${command} ${args.join(" ")} failed:\n${decode(out.stderr)}`);
-  return decode(out.stdout);
-}
-
-function helmTemplate(...set: string[]): Obj[] {
-  const args = ["template", "klustre-csi", CHART_DIR, "--namespace", NAMESPACE];
-  for (const value of set) args.push("--set", value);
-  return parseDocs(runTool(HELM!, args), "helm template");
-}
-
-function keyOf(object: Obj): string {
-  return `${object.kind}/${object.metadata?.namespace ?? ""}/${object.metadata?.name}`;
-}
-
-function byKey(objects: Obj[]): Map<string, Obj> {
-  const map = new Map<string, Obj>();
-  for (const object of objects) {
-    assert.ok(!map.has(keyOf(object)), `${keyOf(object)} is defined twice`);
-    map.set(keyOf(object), object);
-  }
-  return map;
-}
-
-/** Asserts two renders hold the same objects, whatever their order. */
-function assertSameObjects(actual: Obj[], expected: Obj[]) {
-  const a = byKey(actual);
-  const e = byKey(expected);
-  assert.deepEqual([...a.keys()].sort(), [...e.keys()].sort());
-  for (const [key, object] of e) assert.deepEqual(a.get(key), object, key);
-}
-
-function find(objects: Obj[], kind: string, name?: string): Obj {
-  const found = objects.filter((o) => o.kind === kind && (!name || o.metadata.name === name));
-  assert.equal(found.length, 1, `expected one ${kind} ${name ?? ""}`);
-  return found[0];
-}
-
-// --------------------------------------------------------------- validation
-
-function assertValidObjects(objects: Obj[]) {
-  for (const object of objects) assert.deepEqual(schemaProblems(object), [], keyOf(object));
-}
-
 // --------------------------------------------------------------- invariants
-
-function podSpec(daemonSet: Obj): Obj {
-  return daemonSet.spec.template.spec;
-}
-
-function container(daemonSet: Obj, name: string): Obj {
-  const found = podSpec(daemonSet).containers.find((c: Obj) => c.name === name);
-  assert.ok(found, `container ${name}`);
-  return found;
-}
-
-function argValue(c: Obj, flag: string): string {
-  const prefix = `--${flag}=`;
-  const values = (c.args as string[]).filter((a) => a.startsWith(prefix));
-  assert.equal(values.length, 1, `${c.name}: one ${prefix}`);
-  return values[0].slice(prefix.length);
-}
-
-function mountOf(c: Obj, volume: string): Obj {
-  const found = (c.volumeMounts as Obj[]).filter((m) => m.name === volume);
-  assert.equal(found.length, 1, `${c.name}: one mount of ${volume}`);
-  return found[0];
-}
 
 function hostPathOf(daemonSet: Obj, volume: string): string {
   const found = podSpec(daemonSet).volumes.find((v: Obj) => v.name === volume);
@@ -167,10 +61,6 @@ function envValue(c: Obj, name: string): Obj {
   const found = (c.env as Obj[]).find((e) => e.name === name);
   assert.ok(found, `${c.name}: env ${name}`);
   return found;
-}
-
-function isUnder(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
 }
 
 /** The driver's settings file as the config loader resolves it in the pod. */
@@ -435,7 +325,7 @@ Deno.test({
   ignore: !KUBECTL,
   fn() {
     for (const dir of [BASE_DIR, EXAMPLES_DIR]) {
-      const rendered = parseDocs(runTool(KUBECTL!, ["kustomize", dir]), `kubectl kustomize ${dir}`);
+      const rendered = parseDocs(runOk(KUBECTL!, ["kustomize", dir]), `kubectl kustomize ${dir}`);
       assertSameObjects(rendered, renderKustomization(dir));
     }
   },
@@ -479,7 +369,7 @@ Deno.test({
     const driver = container(find(custom, "DaemonSet"), "klustre-csi");
     assert.equal(driver.image, `${IMAGE_REPOSITORY}:1.2.3`);
     assert.equal(custom.filter((o) => o.kind === "StorageClass").length, 0);
-    runTool(HELM!, ["lint", "--strict", CHART_DIR]);
+    runOk(HELM!, ["lint", "--strict", CHART_DIR]);
     const conflict = new Deno.Command(HELM!, {
       args: ["template", "k", CHART_DIR, "--set", "settings.kubeletDir=/elsewhere"],
       stderr: "piped",
@@ -518,7 +408,7 @@ Deno.test("Containerfile compiles the binary with scripts/compile.ts onto distro
 });
 
 Deno.test("scripts/compile.ts compiles with the node task's flags and embeds the workers", () => {
-  const printed = runTool(Deno.execPath(), [
+  const printed = runOk(Deno.execPath(), [
     "run",
     "--allow-read",
     "--allow-run",
@@ -567,7 +457,7 @@ Deno.test("findWorkerModules() resolves literal worker URLs and refuses others",
 
 Deno.test("build-image --dry-run builds both architectures tagged with the driver version", () => {
   const script = `${ROOT}scripts/build-image`;
-  const docker = runTool(script, ["--dry-run", "--engine", "docker"]);
+  const docker = runOk(script, ["--dry-run", "--engine", "docker"]);
   assert.match(docker, /^\+ docker buildx build .*$/m);
   const build = docker.split("\n").find((l) => l.startsWith("+ docker buildx build"))!;
   assert.ok(build.includes(" --platform linux/amd64,linux/arm64 "), build);
@@ -575,7 +465,7 @@ Deno.test("build-image --dry-run builds both architectures tagged with the drive
   assert.ok(build.includes(" --file container/Containerfile "), build);
   assert.ok(!build.includes("--push"), build);
 
-  const podman = runTool(script, [
+  const podman = runOk(script, [
     "--dry-run",
     "--engine=podman",
     "--push",
