@@ -9,7 +9,7 @@ import { Code } from "../src/csi/csi_error.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { mountsBelow } from "./support/kubelet.ts";
-import { errorMessage, statusCode } from "./support/calls.ts";
+import { statusCode } from "./support/calls.ts";
 
 const GiB = 1024n ** 3n;
 

@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { Node, VolumeCapability_AccessMode_Mode as Mode } from "../src/csi/gen/csi_pb.ts";
 import { Code } from "../src/csi/csi_error.ts";
-import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, startNodeEnv } from "./support/node_env.ts";
 import { mountsBelow, stagingPath, targetPath } from "./support/kubelet.ts";
 import { errorMessage, statusCode } from "./support/calls.ts";
