@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { statfsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { type MountEntry, parseMountInfo } from "../scripts/lustre_sim/mountinfo.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const CLI = `${REPO}/scripts/lustre-sim`;
@@ -26,36 +27,13 @@ async function exec(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-interface MountLine {
-  id: number;
-  dev: string;
-  root: string;
-  mountPoint: string;
-  options: string;
-  fsType: string;
-  source: string;
-}
-
-/** Reads mountinfo through `cat` (Deno needs --allow-all to read /proc itself). */
-function mountinfo(): MountLine[] {
+/** Reads mountinfo through `cat` and the simulator's own parser. */
+function mountinfo(): MountEntry[] {
   const out = new Deno.Command("cat", { args: ["/proc/self/mountinfo"] }).outputSync();
-  return new TextDecoder().decode(out.stdout).trim().split("\n").map((line) => {
-    const f = line.split(" ");
-    const dash = f.indexOf("-", 6);
-    const un = (s: string) => s.replace(/\\040/g, " ");
-    return {
-      id: Number(f[0]),
-      dev: f[2],
-      root: un(f[3]),
-      mountPoint: un(f[4]),
-      options: f[5],
-      fsType: f[dash + 1],
-      source: f[dash + 2],
-    };
-  });
+  return parseMountInfo(new TextDecoder().decode(out.stdout));
 }
 
-function mountsUnder(dir: string): MountLine[] {
+function mountsUnder(dir: string): MountEntry[] {
   return mountinfo().filter((m) => m.mountPoint === dir || m.mountPoint.startsWith(`${dir}/`));
 }
 
