@@ -62,6 +62,20 @@ function durations(values: (number | undefined)[]): number[] {
   return ok.length > 0 ? ok : [NaN];
 }
 
+/** Summaries of timed publishes and unpublishes, with the timer's error count. */
+function latencyResult(
+  publish: (number | undefined)[],
+  unpublish: (number | undefined)[],
+  timer: Timer,
+): LatencyResult {
+  return {
+    publish: summarize(durations(publish)),
+    unpublish: summarize(durations(unpublish)),
+    errors: timer.errors,
+    firstError: timer.firstError,
+  };
+}
+
 /** Stages `volumeId`, publishes `count` pods one after another, then unpublishes them. */
 export async function sequentialLatency(
   node: BenchNode,
@@ -85,12 +99,7 @@ export async function sequentialLatency(
     unpublish.push(await timer.time(() => node.unpublish(volumeId, target)));
   }
   await node.unstage(volumeId);
-  return {
-    publish: summarize(durations(publish)),
-    unpublish: summarize(durations(unpublish)),
-    errors: timer.errors,
-    firstError: timer.firstError,
-  };
+  return latencyResult(publish, unpublish, timer);
 }
 
 /** Stages `volumeId`; `rounds` times, publishes `concurrency` pods at once, then unpublishes them at once. */
@@ -126,12 +135,7 @@ export async function concurrentLatency(
     );
   }
   await node.unstage(volumeId);
-  return {
-    publish: summarize(durations(publish)),
-    unpublish: summarize(durations(unpublish)),
-    errors: timer.errors,
-    firstError: timer.firstError,
-  };
+  return latencyResult(publish, unpublish, timer);
 }
 
 /**
