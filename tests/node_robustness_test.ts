@@ -43,10 +43,13 @@ Deno.test("kill -9 in a publish storm, restart, kubelet retries: all succeed, no
   const ctx = { source: FS1 };
   await env.stage("pv-crash", ctx);
   const pods = Array.from({ length: 60 }, (_, i) => `pod-${i}`);
+  let firstDone!: () => void;
+  const first = new Promise<void>((resolve) => firstDone = resolve);
   const storm = pods.map((pod) =>
-    env.publish("pv-crash", pod, ctx).then(() => "ok", () => "failed")
+    env.publish("pv-crash", pod, ctx).then(() => "ok", () => "failed").finally(() => firstDone())
   );
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  // Kill as soon as the storm is under way: a fixed delay can outlast a fast storm.
+  await first;
   const killed = await env.driver.stop("SIGKILL");
   assert.equal(killed.signal, "SIGKILL");
   const outcomes = await Promise.all(storm);
