@@ -137,7 +137,7 @@ export const SETTINGS: readonly Setting[] = [
     env: ["KLUSTRE_PROBE_TIMEOUT_MS"],
     kind: "duration",
     defaultValue: "5000",
-    help: "Limit for the Lustre client check behind Probe",
+    help: "Limit for the Lustre client check (client gauge, NodeStage, version for unique_fsid)",
   },
   {
     key: "probeCacheMs",
@@ -145,7 +145,7 @@ export const SETTINGS: readonly Setting[] = [
     env: ["KLUSTRE_PROBE_CACHE_MS"],
     kind: "duration",
     defaultValue: "10000",
-    help: "How long a Probe result is reused",
+    help: "How long a ready Lustre client check is reused (a not-ready one is checked again)",
   },
   {
     key: "shutdownGraceMs",
