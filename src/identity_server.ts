@@ -18,7 +18,7 @@ export interface Readiness {
 
 /** What the Identity handlers depend on. */
 export interface IdentityDeps {
-  /** True when this process also serves the Controller service. */
+  /** True when the deployment serves the Controller service (this process or another). */
   readonly controllerServed: boolean;
   /** True when NodeGetInfo reports an accessible topology. */
   readonly reportsTopology: boolean;

@@ -121,7 +121,8 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     );
   };
   const routes: Route[] = identityRoutes(identityHandlers({
-    controllerServed: mode === "controller",
+    // One capability set for every instance of the deployment (CSI spec).
+    controllerServed: mode === "controller" || config.controllerService,
     reportsTopology: true,
     readiness,
     logger,

@@ -5,7 +5,14 @@
  */
 
 /** How a setting's raw text becomes a value. */
-export type SettingKind = "string" | "path" | "endpoint" | "duration" | "level" | "options";
+export type SettingKind =
+  | "string"
+  | "path"
+  | "endpoint"
+  | "duration"
+  | "level"
+  | "options"
+  | "boolean";
 
 /** One configurable setting. */
 export interface Setting {
@@ -37,7 +44,8 @@ export type SettingKey =
   | "probeCacheMs"
   | "shutdownGraceMs"
   | "defaultMountOptions"
-  | "metricsAddress";
+  | "metricsAddress"
+  | "controllerService";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -170,5 +178,14 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue: "",
     help: "HOST:PORT for /metrics and /healthz; empty turns the server off",
+  },
+  {
+    key: "controllerService",
+    flag: "controller-service",
+    env: ["KLUSTRE_CONTROLLER_SERVICE"],
+    kind: "boolean",
+    defaultValue: "false",
+    help: "true when the deployment runs the controller: the node plugin then also reports " +
+      "CONTROLLER_SERVICE, so every instance reports one capability set",
   },
 ];

@@ -41,10 +41,10 @@ Deno.test("GetPluginInfo() names the driver and its version", async () => {
   assert.equal(info.vendorVersion, DRIVER_VERSION);
 });
 
-Deno.test("GetPluginCapabilities() lists CONTROLLER_SERVICE only where the controller is served", async () => {
+Deno.test("GetPluginCapabilities() lists CONTROLLER_SERVICE where the deployment serves the controller", async () => {
   await using dir = await tempDir();
-  const services = async (mode: "node" | "controller") => {
-    await using driver = await startDriver({ dir: `${dir.path}`, mode });
+  const services = async (mode: "node" | "controller", args: string[] = []) => {
+    await using driver = await startDriver({ dir: `${dir.path}`, mode, args });
     const response = await driver.client.call(Identity.method.getPluginCapabilities, {});
     const expansion = response.capabilities.filter((c) => c.type.case === "volumeExpansion");
     assert.equal(expansion.length, 1, "ONLINE expansion: the controller raises quotas any time");
@@ -55,12 +55,15 @@ Deno.test("GetPluginCapabilities() lists CONTROLLER_SERVICE only where the contr
   assert.deepEqual(await services("node"), [
     PluginCapability_Service_Type.VOLUME_ACCESSIBILITY_CONSTRAINTS,
   ]);
+  const withController = [
+    PluginCapability_Service_Type.CONTROLLER_SERVICE,
+    PluginCapability_Service_Type.VOLUME_ACCESSIBILITY_CONSTRAINTS,
+  ].sort();
+  assert.deepEqual((await services("controller")).sort(), withController);
+  // One set from every instance of a deployment with a controller (controllerService).
   assert.deepEqual(
-    (await services("controller")).sort(),
-    [
-      PluginCapability_Service_Type.CONTROLLER_SERVICE,
-      PluginCapability_Service_Type.VOLUME_ACCESSIBILITY_CONSTRAINTS,
-    ].sort(),
+    (await services("node", ["--controller-service", "true"])).sort(),
+    withController,
   );
 });
 
