@@ -10,7 +10,7 @@ import {
 import { DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
 import type { Logger } from "./log.ts";
 
-/** Readiness as the Lustre client check sees it. */
+/** Readiness of the driver itself: serving, not the Lustre client (that is a gauge). */
 export interface Readiness {
   readonly ready: boolean;
   readonly reasons: readonly string[];
@@ -22,7 +22,7 @@ export interface IdentityDeps {
   readonly controllerServed: boolean;
   /** True when NodeGetInfo reports an accessible topology. */
   readonly reportsTopology: boolean;
-  /** The cached, bounded readiness check. */
+  /** Whether the driver serves; never runs a Lustre tool, so it cannot hang. */
   readonly readiness: () => Promise<Readiness>;
   readonly logger: Logger;
 }
