@@ -245,7 +245,7 @@ async function walk(steps: Steps, driver: Driver): Promise<void> {
   });
   await steps.run("Probe", async () => {
     const r = await call(Identity.method.probe, {});
-    if (r.ready) return "ready: mount.lustre runs and the Lustre modules answer";
+    if (r.ready) return "ready: the driver serves";
     const log = await Deno.readTextFile(paths.log).catch(() => "");
     const why = log.split("\n").filter((l) => l.includes("Not ready")).at(-1) ?? "";
     throw new Error(`not ready ${why ? JSON.parse(why).reasons : "(see the driver log)"}`);

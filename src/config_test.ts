@@ -39,3 +39,26 @@ Deno.test("parseConfig() names an unreadable settings file", () => {
     (error) => error instanceof ConfigError && /"\/nope\.yaml"/.test(error.message),
   );
 });
+
+Deno.test("parseConfig() reads controllerService as true or false, default false", () => {
+  const env = { KUBE_NODE_NAME: "n1" };
+  const parse = (args: string[], file = "") =>
+    parseConfig("node", file ? ["--settings", "/s.yaml", ...args] : args, {
+      env,
+      readTextFile: () => file,
+    }).controllerService;
+  assert.equal(parse([]), false);
+  assert.equal(parse(["--controller-service", "true"]), true);
+  assert.equal(parse([], "controllerService: true\n"), true);
+  assert.equal(parse([], 'controllerService: "false"\n'), false);
+  assert.equal(
+    parseConfig("node", [], {
+      env: { ...env, KLUSTRE_CONTROLLER_SERVICE: "true" },
+      readTextFile: noFile,
+    })
+      .controllerService,
+    true,
+  );
+  assert.throws(() => parse(["--controller-service", "yes"]), /"controllerService".*"yes"/);
+  assert.throws(() => parse([], "controllerService: 1\n"), /"controllerService".*"1"/);
+});

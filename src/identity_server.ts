@@ -10,7 +10,7 @@ import {
 import { DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
 import type { Logger } from "./log.ts";
 
-/** Readiness as the Lustre client check sees it. */
+/** Readiness of the driver itself: serving, not the Lustre client (that is a gauge). */
 export interface Readiness {
   readonly ready: boolean;
   readonly reasons: readonly string[];
@@ -18,11 +18,11 @@ export interface Readiness {
 
 /** What the Identity handlers depend on. */
 export interface IdentityDeps {
-  /** True when this process also serves the Controller service. */
+  /** True when the deployment serves the Controller service (this process or another). */
   readonly controllerServed: boolean;
   /** True when NodeGetInfo reports an accessible topology. */
   readonly reportsTopology: boolean;
-  /** The cached, bounded readiness check. */
+  /** Whether the driver serves; never runs a Lustre tool, so it cannot hang. */
   readonly readiness: () => Promise<Readiness>;
   readonly logger: Logger;
 }

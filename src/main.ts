@@ -5,9 +5,9 @@
 import { type Config, ConfigError, type Mode, parseConfig } from "./config.ts";
 import { setupLogging } from "./log.ts";
 import { SystemRunner } from "./exec/command_runner.ts";
-import { CachedCheck } from "./single_flight.ts";
-import { checkLustreClient, type ClientStatus } from "./lustre/client_check.ts";
-import { identityHandlers } from "./identity_server.ts";
+import { checkLustreClient } from "./lustre/client_check.ts";
+import { LustreClient } from "./lustre/client_state.ts";
+import { identityHandlers, type Readiness } from "./identity_server.ts";
 import { controllerRoutes, identityRoutes, nodeRoutes, type Route } from "./driver.ts";
 import { startServer } from "./grpc/server.ts";
 import { LockTable } from "./locks.ts";
@@ -82,6 +82,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   const logger = setupLogging(config.logLevel);
   // Scrapes read the mount table through the mounter built below.
   const metrics = new DriverMetrics({
+    lustreClientReady: async () => (await client.status()).ready,
     mountInfo: () => mounter.mountInfo(),
     mountsDir: `${config.stateDir}/${
       mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER
@@ -97,14 +98,33 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       if (event.code === "timeout") metrics.commandTimedOut(event.command);
     },
   });
-  const client = new CachedCheck<ClientStatus>(
-    () => checkLustreClient(runner, { timeoutMs: config.probeTimeoutMs }),
-    config.probeCacheMs,
-  );
+  const client = new LustreClient({
+    check: () => checkLustreClient(runner, { timeoutMs: config.probeTimeoutMs }),
+    cacheMs: config.probeCacheMs,
+    onChange: (status) => {
+      if (status.ready) {
+        logger.info("Lustre client ready: version {version}", { version: status.version });
+      } else {
+        logger.warn("Lustre client not ready: {reasons}", { reasons: status.reasons.join("; ") });
+      }
+    },
+  });
+  // Liveness is about the driver: ready once it serves. Each Probe also
+  // refreshes the Lustre client check in the background (gauge and log).
+  let serving = false;
+  const readiness = (): Promise<Readiness> => {
+    client.status().catch(() => undefined);
+    return Promise.resolve(
+      serving
+        ? { ready: true, reasons: [] }
+        : { ready: false, reasons: ["the driver is starting"] },
+    );
+  };
   const routes: Route[] = identityRoutes(identityHandlers({
-    controllerServed: mode === "controller",
+    // One capability set for every instance of the deployment (CSI spec).
+    controllerServed: mode === "controller" || config.controllerService,
     reportsTopology: true,
-    readiness: () => client.get(),
+    readiness,
     logger,
   }));
   const mounter = new SystemMounter({
@@ -121,7 +141,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       runner,
       mounter,
       logger,
-      clientVersion: async () => (await client.get()).version,
+      clientVersion: () => client.version(),
     });
     await controller.prepare();
     routes.push(...controllerRoutes(controller));
@@ -130,7 +150,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   try {
     http = config.metricsAddress === "" ? undefined : await startHttpServer(
       config.metricsAddress,
-      { scrape: () => metrics.scrape(), readiness: () => client.get(), logger },
+      { scrape: () => metrics.scrape(), readiness, logger },
     );
   } catch (error) {
     logger.error("Cannot serve metrics on {address}: {error}", {
@@ -151,6 +171,8 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     locks: new LockTable(),
     metrics,
   });
+  serving = true;
+  client.status().catch(() => undefined);
   logger.info("Serving {mode} on {endpoint}", {
     mode,
     endpoint: config.endpoint,

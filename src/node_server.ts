@@ -40,7 +40,7 @@ import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
 import { ensureTargetDirectory } from "./node/paths.ts";
 import { resolveSpec } from "./node/resolve_spec.ts";
-import type { ClientStatus } from "./lustre/client_check.ts";
+import type { LustreClient } from "./lustre/client_state.ts";
 import type { MetricsHook } from "./metrics.ts";
 
 /** Topology key every node of the driver reports. */
@@ -82,8 +82,8 @@ export interface NodeDeps {
   readonly runner: CommandRunner;
   readonly mounter: Mounter;
   readonly logger: Logger;
-  /** The cached Lustre client check (its version decides unique_fsid). */
-  readonly client: { get(): Promise<ClientStatus> };
+  /** The Lustre client: checked before mounting, its version decides unique_fsid. */
+  readonly client: Pick<LustreClient, "version" | "requireReady">;
   /** Told each volume's condition (klustre_csi_volumes_abnormal). */
   readonly metrics?: Pick<MetricsHook, "volumeChecked" | "volumeForgotten">;
 }
@@ -101,7 +101,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     mountTimeoutMs: config.mountTimeoutMs,
     unmountTimeoutMs: config.unmountTimeoutMs,
     checkTimeoutMs: checkMs,
-    clientVersion: async () => (await deps.client.get()).version,
+    clientVersion: () => deps.client.version(),
+    clientReady: () => deps.client.requireReady(),
   });
   const stager = new Stager({
     mounter,

@@ -5,7 +5,14 @@
  */
 
 /** How a setting's raw text becomes a value. */
-export type SettingKind = "string" | "path" | "endpoint" | "duration" | "level" | "options";
+export type SettingKind =
+  | "string"
+  | "path"
+  | "endpoint"
+  | "duration"
+  | "level"
+  | "options"
+  | "boolean";
 
 /** One configurable setting. */
 export interface Setting {
@@ -37,7 +44,8 @@ export type SettingKey =
   | "probeCacheMs"
   | "shutdownGraceMs"
   | "defaultMountOptions"
-  | "metricsAddress";
+  | "metricsAddress"
+  | "controllerService";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -137,7 +145,7 @@ export const SETTINGS: readonly Setting[] = [
     env: ["KLUSTRE_PROBE_TIMEOUT_MS"],
     kind: "duration",
     defaultValue: "5000",
-    help: "Limit for the Lustre client check behind Probe",
+    help: "Limit for the Lustre client check (client gauge, NodeStage, version for unique_fsid)",
   },
   {
     key: "probeCacheMs",
@@ -145,7 +153,7 @@ export const SETTINGS: readonly Setting[] = [
     env: ["KLUSTRE_PROBE_CACHE_MS"],
     kind: "duration",
     defaultValue: "10000",
-    help: "How long a Probe result is reused",
+    help: "How long a ready Lustre client check is reused (a not-ready one is checked again)",
   },
   {
     key: "shutdownGraceMs",
@@ -170,5 +178,14 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue: "",
     help: "HOST:PORT for /metrics and /healthz; empty turns the server off",
+  },
+  {
+    key: "controllerService",
+    flag: "controller-service",
+    env: ["KLUSTRE_CONTROLLER_SERVICE"],
+    kind: "boolean",
+    defaultValue: "false",
+    help: "true when the deployment runs the controller: the node plugin then also reports " +
+      "CONTROLLER_SERVICE, so every instance reports one capability set",
   },
 ];

@@ -60,6 +60,18 @@ async function identitySpecs(t: Deno.TestContext, sc: Sanity) {
       assert.ok(known.includes(type.value?.type ?? -1), `Unknown capability: ${type.case}`);
     }
   });
+  await spec(
+    "GetPluginCapabilities answers the same set from the node and the controller",
+    async () => {
+      const services = async (client: typeof sc.node) =>
+        (await client.call(Identity.method.getPluginCapabilities, {})).capabilities.map((c) =>
+          `${c.type.case}:${c.type.value?.type}`
+        ).sort();
+      const fromNode = await services(sc.node);
+      assert.deepEqual(fromNode, await services(sc.controller));
+      assert.ok(fromNode.includes(`service:${Service.CONTROLLER_SERVICE}`));
+    },
+  );
   await spec("Probe should return appropriate information", async () => {
     const { ready } = await sc.node.call(Identity.method.probe, {});
     assert.ok(ready === undefined || typeof ready === "boolean");
@@ -327,9 +339,16 @@ async function nodeSpecs(t: Deno.TestContext, sc: Sanity) {
     },
   });
 
-  // sanity SKIPS these two ("Controller Service not provided"): it reads CONTROLLER_SERVICE from
-  // the node endpoint's GetPluginCapabilities, and our node process does not serve it.
-  const full = N("");
+  // sanity Skips these two unless the node endpoint's GetPluginCapabilities lists
+  // CONTROLLER_SERVICE ("Controller Service not provided"); with controllerService set, as the
+  // manifests set it beside the controller, it does, so sanity runs them.
+  const full = describe(t, sc, {
+    name: "Node Service",
+    before: async () => {
+      const { providesControllerService } = await before();
+      assert.ok(providesControllerService, "sanity would Skip: Controller Service not provided");
+    },
+  });
   await full.spec("should work", (r) => runControllerTest(sc, r, 1));
   await full.spec("should be idempotent", (r) => runControllerTest(sc, r, IDEMPOTENT_COUNT));
 }

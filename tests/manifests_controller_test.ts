@@ -390,6 +390,7 @@ Deno.test("kustomize controller set renders the controller's objects in klustre-
   assert.deepEqual([...byKey(objects).keys()].sort(), [
     "ClusterRole//klustre-csi-controller",
     "ClusterRoleBinding//klustre-csi-controller",
+    "ConfigMap/klustre-system/klustre-csi-controller-service",
     "Deployment/klustre-system/klustre-csi-controller",
     "Role/klustre-system/klustre-csi-controller-leader-election",
     "RoleBinding/klustre-system/klustre-csi-controller-leader-election",
@@ -398,6 +399,30 @@ Deno.test("kustomize controller set renders the controller's objects in klustre-
   assertControllerLabels(objects);
   // It adds to the base without redefining any of its objects.
   byKey(renderWithController());
+});
+
+/** The node plugin's controllerService as it resolves in the pod, from the objects installed. */
+function nodeControllerService(objects: Obj[]): boolean {
+  const driver = container(find(objects, "DaemonSet", "klustre-csi-node"), "klustre-csi");
+  const env = (driver.env as Obj[]).find((e) => e.name === "KLUSTRE_CONTROLLER_SERVICE");
+  assert.ok(env, "the node plugin reads KLUSTRE_CONTROLLER_SERVICE");
+  const ref = env.valueFrom.configMapKeyRef;
+  assert.equal(ref.optional, true, "the node plugin starts without the controller set");
+  const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === ref.name);
+  const value: string | undefined = configMap?.data?.[ref.key];
+  return parseConfig("node", [], {
+    env: { KUBE_NODE_NAME: "node-1", ...(value === undefined ? {} : { [env.name]: value }) },
+    readTextFile: () => "",
+  }).controllerService;
+}
+
+Deno.test("the controller set turns controllerService on for the node plugins; the base alone leaves it off", () => {
+  assert.equal(nodeControllerService(renderKustomization(BASE_DIR)), false);
+  assert.equal(nodeControllerService(renderWithController()), true);
+  if (HELM) {
+    assert.equal(nodeControllerService(helmTemplate()), false);
+    assert.equal(nodeControllerService(helmTemplate("controller.enabled=true")), true);
+  }
 });
 
 Deno.test("kustomize controller set and dynamic examples validate against the API schemas", () => {

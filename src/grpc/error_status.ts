@@ -6,6 +6,7 @@ import { CommandNotFoundError, CommandTimeoutError } from "../exec/command_error
 import { LustreMountError, MOUNT_LUSTRE_EXIT } from "../lustre/lustre_mount_error.ts";
 import { MountError, MountTimeoutError } from "../mount/mounter.ts";
 import { PathTimeoutError } from "../mount/path_health.ts";
+import { LustreClientNotReadyError } from "../lustre/client_state.ts";
 
 /** What the client is told. */
 export interface ErrorStatus {
@@ -38,7 +39,9 @@ function codeOf(cause: unknown): Code {
   ) {
     return Code.DEADLINE_EXCEEDED;
   }
-  if (cause instanceof CommandNotFoundError) return Code.FAILED_PRECONDITION;
+  if (cause instanceof CommandNotFoundError || cause instanceof LustreClientNotReadyError) {
+    return Code.FAILED_PRECONDITION;
+  }
   if (cause instanceof LustreMountError) return lustreMountCode(cause.exitCode);
   if (cause instanceof MountError) return errnoCode(cause.errno);
   return Code.INTERNAL;

@@ -10,7 +10,7 @@ import { EXPOSITION_CONTENT_TYPE } from "../metrics/exposition.ts";
 export interface HttpRouteDeps {
   /** The text exposition of every metric. */
   readonly scrape: () => Promise<string>;
-  /** The same cached readiness Probe answers from. */
+  /** The same readiness Probe answers from: the driver serves. */
   readonly readiness: () => Promise<Readiness>;
   readonly logger: Logger;
 }

@@ -34,6 +34,8 @@ export interface DriverMetricsDeps {
   /** `<stateDir>/mounts`, where the shared Lustre mounts live. */
   readonly mountsDir: string;
   readonly version: string;
+  /** Whether the Lustre client is usable now (klustre_csi_lustre_client_ready). */
+  readonly lustreClientReady?: () => Promise<boolean>;
 }
 
 /** The Prometheus side of the MetricsHook. */
@@ -77,6 +79,12 @@ export class DriverMetrics implements MetricsHook {
       "Volumes whose last NodeGetVolumeStats reported an abnormal condition",
     ),
   );
+  readonly lustreClientReady = this.registry.register(
+    new Gauge(
+      "klustre_csi_lustre_client_ready",
+      "1 when the Lustre client is usable (mount.lustre runs, the modules answer), else 0",
+    ),
+  );
   readonly buildInfo = this.registry.register(
     new Gauge("klustre_csi_build_info", "Always 1; the driver's version is a label", ["version"]),
   );
@@ -91,6 +99,12 @@ export class DriverMetrics implements MetricsHook {
     // Series exist from the start, so rate() and alerts see 0 rather than nothing.
     for (const command of ["mount.lustre", "lfs", "lctl"]) this.timeouts.inc({ command }, 0);
     this.registry.onCollect(() => this.#collectMounts());
+    const clientReady = deps.lustreClientReady;
+    if (clientReady) {
+      this.registry.onCollect(async () =>
+        this.lustreClientReady.set({}, await clientReady() ? 1 : 0)
+      );
+    }
   }
 
   rpcDone(method: string, code: string, durationMs: number): void {

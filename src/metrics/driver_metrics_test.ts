@@ -120,3 +120,16 @@ Deno.test("DriverMetrics.scrape() shows the build version and never a volume ID"
   assert.equal(valueOf(text, "klustre_csi_volumes_abnormal"), 1);
   assert.ok(!text.includes("pv-secret-name"));
 });
+
+Deno.test("DriverMetrics.scrape() shows whether the Lustre client is ready, checked at each scrape", async () => {
+  let ready = false;
+  const metrics = new DriverMetrics({
+    mountInfo: () => Promise.resolve([]),
+    mountsDir: DIR,
+    version: "9.9.9",
+    lustreClientReady: () => Promise.resolve(ready),
+  });
+  assert.equal(valueOf(await metrics.scrape(), "klustre_csi_lustre_client_ready"), 0);
+  ready = true;
+  assert.equal(valueOf(await metrics.scrape(), "klustre_csi_lustre_client_ready"), 1);
+});

@@ -37,8 +37,13 @@ export interface SharedMountsDeps {
   readonly mountTimeoutMs: number;
   readonly unmountTimeoutMs: number;
   readonly checkTimeoutMs: number;
-  /** The Lustre client version ("" when unknown). */
+  /**
+   * The Lustre client version, kept once known; throws (never answers "")
+   * while it is not known, so the mount key cannot flip.
+   */
   readonly clientVersion: () => Promise<string>;
+  /** Throws when the Lustre client is not usable; checked before mount.lustre runs. */
+  readonly clientReady?: () => Promise<void>;
 }
 
 /** Which shared mount a volume uses. */
@@ -77,7 +82,10 @@ export class SharedMounts {
     return path === this.#deps.stateDir || path.startsWith(`${this.#deps.stateDir}/`);
   }
 
-  /** Does this node's client accept unique_fsid? */
+  /**
+   * Does this node's client accept unique_fsid?
+   * @throws what clientVersion throws while the version is not known
+   */
   async supportsUniqueFsid(): Promise<boolean> {
     const version = await this.#deps.clientVersion();
     return version !== "" && compareVersions(version, UNIQUE_FSID_VERSION) >= 0;
@@ -87,7 +95,7 @@ export class SharedMounts {
    * Ensures the shared mount for `choice` is mounted and healthy, then runs
    * `use` while no release can take it away. Uses of one mount run
    * concurrently; only mounting and releasing are serialised.
-   * @throws LustreMountError, CommandTimeoutError, MountError
+   * @throws LustreMountError, LustreClientNotReadyError, CommandTimeoutError, MountError
    */
   async withMount<T>(choice: MountChoice, use: (mount: SharedMount) => Promise<T>): Promise<T> {
     const { path, options } = await this.#locate(choice);
@@ -182,6 +190,7 @@ export class SharedMounts {
       });
       await unmountCascade(this.#deps.mounter, path, this.#deps.unmountTimeoutMs);
     }
+    await this.#deps.clientReady?.();
     await Deno.mkdir(path, { recursive: true });
     const args = [fsSource, path, ...(options.length > 0 ? ["-o", options.join(",")] : [])];
     const result = await this.#deps.runner.run("mount.lustre", args, {

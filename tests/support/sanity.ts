@@ -222,6 +222,8 @@ export class SanityEnv implements AsyncDisposable {
       await Deno.mkdir(`${this.dir.path}/${mode}`);
       const stateDir = this.stateDirs.at(i) ?? this.stateDirs[0];
       const args = ["--path-env", sim.pathEnv, "--state-dir", stateDir];
+      // As the manifests install it with the controller: one capability set for both.
+      if (mode === "node") args.push("--controller-service", "true");
       this.drivers.push(await startDriver({ mode, dir: `${this.dir.path}/${mode}`, args }));
     }
   }
