@@ -39,6 +39,8 @@ export interface Config {
   readonly metricsAddress: string;
   /** The settings file read, if any. */
   readonly settingsFile: string;
+  /** The host's mountinfo file ("" when not read). */
+  readonly hostMountInfo: string;
 }
 
 /** A configuration the driver must not start with. */
@@ -103,6 +105,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     defaultMountOptions: Object.freeze(requireOptions(value("defaultMountOptions"))),
     metricsAddress: requireAddress(value("metricsAddress")),
     settingsFile,
+    hostMountInfo: requireOptionalPath("hostMountInfo", value("hostMountInfo")),
   });
 }
 
@@ -247,4 +250,8 @@ function requireAddress(raw: { text: string; origin: string }): string {
     throw invalid("metricsAddress", raw, "is not HOST:PORT (for example 0.0.0.0:9810)");
   }
   return raw.text;
+}
+
+function requireOptionalPath(key: SettingKey, raw: { text: string; origin: string }): string {
+  return raw.text === "" ? "" : requirePath(key, raw);
 }

@@ -37,7 +37,8 @@ export type SettingKey =
   | "probeCacheMs"
   | "shutdownGraceMs"
   | "defaultMountOptions"
-  | "metricsAddress";
+  | "metricsAddress"
+  | "hostMountInfo";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -170,5 +171,14 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue: "",
     help: "HOST:PORT for /metrics and /healthz; empty turns the server off",
+  },
+  {
+    key: "hostMountInfo",
+    flag: "host-mountinfo",
+    env: ["KLUSTRE_HOST_MOUNTINFO"],
+    kind: "string",
+    defaultValue: "/proc/1/mountinfo",
+    help:
+      "The host's mount table (needs hostPID), read so a host mount of a file system is seen when staging; empty turns it off",
   },
 ];
