@@ -25,21 +25,49 @@ export interface HostMountsOptions {
  */
 export async function readHostMounts(options: HostMountsOptions): Promise<MountInfo[]> {
   if (options.path === "") return [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const text = await Deno.readTextFile(options.path, {
-      signal: AbortSignal.timeout(options.timeoutMs),
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`it did not answer within ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
     });
-    if (text.length > MAX_MOUNTINFO_BYTES) {
-      throw new RangeError(`it is larger than ${MAX_MOUNTINFO_BYTES} bytes`);
-    }
-    return parseMountInfo(text);
+    return parseMountInfo(await Promise.race([readBounded(options.path), timeout]));
   } catch (error) {
     options.logger.warn(
       "Cannot read the host's mount table {path}, host mounts of Lustre are not seen: {error}",
       { path: options.path, error: (error as Error).message },
     );
     return [];
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/**
+ * Reads a text file of at most MAX_MOUNTINFO_BYTES.
+ * @throws RangeError when it is larger
+ */
+async function readBounded(path: string): Promise<string> {
+  using file = await Deno.open(path);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+    total += n;
+    if (total > MAX_MOUNTINFO_BYTES) {
+      throw new RangeError(`it is larger than ${MAX_MOUNTINFO_BYTES} bytes`);
+    }
+    chunks.push(buffer.slice(0, n));
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /** What a host mount must match to block a staging bind. */

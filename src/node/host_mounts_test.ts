@@ -63,3 +63,19 @@ Deno.test("readHostMounts() reads a table, and warns and sees none when it canno
     await Deno.remove(file);
   }
 });
+
+Deno.test("readHostMounts() sees no mounts in a table larger than it reads, and says so", async () => {
+  const warnings: unknown[] = [];
+  const logger = {
+    warn: (_: string, properties: unknown) => warnings.push(properties),
+  } as unknown as Logger;
+  const file = await Deno.makeTempFile();
+  try {
+    const line = `${HOST_TABLE.split("\n")[1]}\n`;
+    await Deno.writeTextFile(file, line.repeat(Math.ceil(17 * 1024 * 1024 / line.length)));
+    assert.deepEqual(await readHostMounts({ path: file, timeoutMs: 30_000, logger }), []);
+    assert.match(JSON.stringify(warnings), /larger than 16777216 bytes/);
+  } finally {
+    await Deno.remove(file);
+  }
+});
