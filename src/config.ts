@@ -41,6 +41,8 @@ export interface Config {
   readonly controllerService: boolean;
   /** The settings file read, if any. */
   readonly settingsFile: string;
+  /** The host's mountinfo file ("" when not read). */
+  readonly hostMountInfo: string;
 }
 
 /** A configuration the driver must not start with. */
@@ -106,6 +108,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     metricsAddress: requireAddress(value("metricsAddress")),
     controllerService: requireBoolean("controllerService", value("controllerService")),
     settingsFile,
+    hostMountInfo: requireOptionalPath("hostMountInfo", value("hostMountInfo")),
   });
 }
 
@@ -256,4 +259,8 @@ function requireAddress(raw: { text: string; origin: string }): string {
 function requireBoolean(key: SettingKey, raw: { text: string; origin: string }): boolean {
   if (raw.text === "true" || raw.text === "false") return raw.text === "true";
   throw invalid(key, raw, 'is not "true" or "false"');
+}
+
+function requireOptionalPath(key: SettingKey, raw: { text: string; origin: string }): string {
+  return raw.text === "" ? "" : requirePath(key, raw);
 }

@@ -62,3 +62,18 @@ Deno.test("parseConfig() reads controllerService as true or false, default false
   assert.throws(() => parse(["--controller-service", "yes"]), /"controllerService".*"yes"/);
   assert.throws(() => parse([], "controllerService: 1\n"), /"controllerService".*"1"/);
 });
+
+Deno.test("parseConfig() reads the host's mount table from /proc/1 unless told otherwise", () => {
+  const sources = { env: {}, readTextFile: noFile };
+  assert.equal(parseConfig("controller", [], sources).hostMountInfo, "/proc/1/mountinfo");
+  assert.equal(parseConfig("controller", ["--host-mountinfo", ""], sources).hostMountInfo, "");
+  assert.equal(
+    parseConfig("controller", ["--host-mountinfo", "/host/proc/1/mountinfo"], sources)
+      .hostMountInfo,
+    "/host/proc/1/mountinfo",
+  );
+  assert.throws(
+    () => parseConfig("controller", ["--host-mountinfo", "proc/1/mountinfo"], sources),
+    /"hostMountInfo" \(flag --host-mountinfo\): "proc\/1\/mountinfo" is not an absolute path/,
+  );
+});

@@ -36,6 +36,7 @@ import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { Stager } from "./node/stager.ts";
+import { readHostMounts } from "./node/host_mounts.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
 import { ensureTargetDirectory } from "./node/paths.ts";
@@ -69,16 +70,18 @@ export interface NodeHandlers {
 
 /** What the Node handlers depend on. */
 export interface NodeDeps {
-  readonly config: Pick<
-    Config,
-    | "nodeId"
-    | "kubeletDir"
-    | "stateDir"
-    | "defaultMountOptions"
-    | "mountTimeoutMs"
-    | "unmountTimeoutMs"
-    | "commandTimeoutMs"
-  >;
+  readonly config:
+    & Pick<
+      Config,
+      | "nodeId"
+      | "kubeletDir"
+      | "stateDir"
+      | "defaultMountOptions"
+      | "mountTimeoutMs"
+      | "unmountTimeoutMs"
+      | "commandTimeoutMs"
+    >
+    & Partial<Pick<Config, "hostMountInfo">>;
   readonly runner: CommandRunner;
   readonly mounter: Mounter;
   readonly logger: Logger;
@@ -111,6 +114,9 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     stateDir: config.stateDir,
     checkTimeoutMs: checkMs,
     unmountTimeoutMs: config.unmountTimeoutMs,
+    kubeletDir: config.kubeletDir,
+    hostMounts: () =>
+      readHostMounts({ path: config.hostMountInfo ?? "", timeoutMs: checkMs, logger }),
   });
   const stats = new VolumeStats({ runner: deps.runner, logger, timeoutMs: checkMs });
   const defaultMountOptions = config.defaultMountOptions;

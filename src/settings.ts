@@ -45,7 +45,8 @@ export type SettingKey =
   | "shutdownGraceMs"
   | "defaultMountOptions"
   | "metricsAddress"
-  | "controllerService";
+  | "controllerService"
+  | "hostMountInfo";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -187,5 +188,14 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: "false",
     help: "true when the deployment runs the controller: the node plugin then also reports " +
       "CONTROLLER_SERVICE, so every instance reports one capability set",
+  },
+  {
+    key: "hostMountInfo",
+    flag: "host-mountinfo",
+    env: ["KLUSTRE_HOST_MOUNTINFO"],
+    kind: "string",
+    defaultValue: "/proc/1/mountinfo",
+    help:
+      "The host's mount table (needs hostPID), read so a host mount of a file system is seen when staging; empty turns it off",
   },
 ];

@@ -280,6 +280,7 @@ Deno.test("kustomize base declares the CSIDriver and StorageClass for shared sta
     volumeLifecycleModes: ["Persistent"],
     requiresRepublish: false,
     storageCapacity: false,
+    seLinuxMount: true,
   });
   const sc = find(objects, "StorageClass", "klustre-csi-static");
   assert.equal(sc.reclaimPolicy, "Retain");

@@ -99,6 +99,43 @@ const VERSIONED: Record<string, string> = {
   mgsname: "2.17.0",
 };
 
+/** SELinux options the kernel's LSM layer takes from the mount data (value: a label). */
+const SELINUX_KEYS = new Set(["context", "fscontext", "defcontext", "rootcontext"]);
+
+/**
+ * A value the kernel's option parser can take: bare without quotes or
+ * commas, or wholly in double quotes (then commas are fine: s0:c0,c1).
+ */
+function validLabel(value: string): boolean {
+  const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"');
+  const label = quoted ? value.slice(1, -1) : value;
+  return label !== "" && !label.includes('"') && (quoted || !label.includes(","));
+}
+
+/**
+ * Splits `-o` text on commas outside double quotes, as the kernel's SELinux
+ * option parser does (context="system_u:object_r:t:s0:c0,c1" is one option).
+ */
+export function splitOptions(text: string): string[] {
+  const options: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (const char of text) {
+    if (char === '"') quoted = !quoted;
+    if (char === "," && !quoted) {
+      options.push(current);
+      current = "";
+    } else current += char;
+  }
+  options.push(current);
+  return options;
+}
+
+/** The SELinux options of a parsed option list (they belong to the superblock). */
+export function selinuxOptions(all: readonly string[]): string[] {
+  return all.filter((o) => SELINUX_KEYS.has(o.slice(0, o.indexOf("="))));
+}
+
 /** Parsed `-o` string. */
 export interface MountOptions {
   all: string[];
@@ -114,7 +151,7 @@ export interface MountOptions {
 
 /** Splits and classifies a mount option string for a client of `version`. */
 export function parseMountOptions(text: string, version: string): MountOptions {
-  const all = text.split(",").filter((o) => o !== "");
+  const all = splitOptions(text).filter((o) => o !== "");
   const unknown: string[] = [];
   let readOnly = false;
   let atime = "strictatime";
@@ -130,6 +167,10 @@ export function parseMountOptions(text: string, version: string): MountOptions {
     }
     if (opt in VERSIONED || key in VERSIONED) {
       if (compareVersions(version, VERSIONED[key]) < 0) unknown.push(opt);
+      continue;
+    }
+    if (SELINUX_KEYS.has(key) && !validLabel(opt.slice(key.length + 1))) {
+      unknown.push(opt);
       continue;
     }
     if (opt.includes("=") ? CLIENT_KEYS.has(key) : CLIENT_WORDS.has(opt)) continue;

@@ -58,6 +58,20 @@ const CLIENT_VALUES: Record<string, RegExp> = {
   mgssec: /^(null|plain|gssnull|krb5n|krb5a|krb5i|krb5p|skn|ska|ski|skpi)$/,
 };
 
+/**
+ * SELinux context options the kernel takes from mount.lustre: each picks a
+ * label (`user:role:type[:level]`, the level may hold commas inside quotes).
+ */
+export const SELINUX_OPTIONS: readonly string[] = [
+  "context",
+  "fscontext",
+  "defcontext",
+  "rootcontext",
+];
+
+/** An SELinux label: user:role:type, then an optional MLS/MCS level like s0:c0,c1. */
+const SELINUX_LABEL = /^[A-Za-z0-9_.]+:[A-Za-z0-9_.]+:[A-Za-z0-9_.]+(:[A-Za-z0-9_.:,-]+)?$/;
+
 /** Options that are accepted and dropped: they mean nothing for a CSI mount. */
 const IGNORED = new Set(["defaults", "_netdev", "auto", "noauto", "nofail"]);
 
@@ -102,11 +116,34 @@ const FAMILIES: readonly (readonly string[])[] = [
 const MAX_OPTION_LENGTH = 128;
 
 /**
- * Splits a comma list ("flock,user_xattr") into checked options.
- * @throws RangeError naming the first refused option
+ * Splits a comma list ("flock,user_xattr") into checked options; commas
+ * inside double quotes (context="u:r:t:s0:c0,c1") do not split.
+ * @throws RangeError naming the first refused option or an unbalanced quote
  */
 export function parseMountOptionList(text: string): string[] {
-  return requireMountOptions(text.split(",").map((o) => o.trim()).filter((o) => o !== ""));
+  return requireMountOptions(splitOptionText(text).map((o) => o.trim()).filter((o) => o !== ""));
+}
+
+/**
+ * Splits option text on the commas outside double quotes.
+ * @throws RangeError naming the option whose quote is not closed
+ */
+export function splitOptionText(text: string): string[] {
+  const options: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (const char of text) {
+    if (char === '"') quoted = !quoted;
+    if (char === "," && !quoted) {
+      options.push(current);
+      current = "";
+    } else current += char;
+  }
+  if (quoted) {
+    throw new RangeError(`mount option "${current.trim()}" is refused: its quote is not closed`);
+  }
+  options.push(current);
+  return options;
 }
 
 /**
@@ -118,13 +155,47 @@ export function requireMountOptions(options: readonly string[]): string[] {
   for (const option of options) {
     const reason = refusal(option);
     if (reason) throw new RangeError(`mount option "${option}" is refused: ${reason}`);
-    if (!IGNORED.has(option)) accepted.push(option);
+    if (!IGNORED.has(option)) accepted.push(canonicalSelinuxOption(option) ?? option);
   }
   return accepted;
 }
 
+/** Is `option` one of the SELinux context options (context=, fscontext=, ...)? */
+export function isSelinuxOption(option: string): boolean {
+  return SELINUX_OPTIONS.includes(option.split("=")[0]) && option.includes("=");
+}
+
+/**
+ * An SELinux option in the one form the shared-mount key uses, the value
+ * quoted as kubelet writes it (context="u:r:t:s0"); undefined for others.
+ */
+function canonicalSelinuxOption(option: string): string | undefined {
+  if (!isSelinuxOption(option)) return undefined;
+  const name = option.slice(0, option.indexOf("="));
+  return `${name}="${unquote(option.slice(name.length + 1))}"`;
+}
+
+function unquote(value: string): string {
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+    ? value.slice(1, -1)
+    : value;
+}
+
+function selinuxRefusal(option: string): string | undefined {
+  const name = option.slice(0, option.indexOf("="));
+  const raw = option.slice(name.length + 1);
+  const value = unquote(raw);
+  if (value.includes('"')) return `the value of "${name}" has unbalanced or inner quotes`;
+  if (value !== raw || !value.includes(",")) {
+    if (SELINUX_LABEL.test(value)) return undefined;
+    return `the value of "${name}" is not an SELinux label like "system_u:object_r:container_file_t:s0:c0,c1"`;
+  }
+  return `the value of "${name}" holds a comma: quote it (${name}="${value}")`;
+}
+
 function refusal(option: string): string | undefined {
   if (option.length > MAX_OPTION_LENGTH) return `it is longer than ${MAX_OPTION_LENGTH} characters`;
+  if (isSelinuxOption(option)) return selinuxRefusal(option);
   if (!/^[A-Za-z0-9_.:=-]+$/.test(option)) return "it holds characters no Lustre option uses";
   const [name, ...rest] = option.split("=");
   if (name in REFUSED) return REFUSED[name];

@@ -12,6 +12,7 @@ import { checkPathHealth } from "../mount/path_health.ts";
 import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
 import { isLustreSource, parseLustreSource } from "../lustre/source.ts";
 import type { SharedMount, SharedMounts } from "./shared_mounts.ts";
+import { findHostCollision } from "./host_mounts.ts";
 import type { VolumeSpec } from "./volume_spec.ts";
 import { joinRoot, requireVolumeDirectory, rootMatches } from "./paths.ts";
 
@@ -25,6 +26,17 @@ export interface StagerDeps {
   /** Bound of each health check and file system call. */
   readonly checkTimeoutMs: number;
   readonly unmountTimeoutMs: number;
+  /** The kubelet directory: mounts below it are kubelet's and the driver's own. */
+  readonly kubeletDir?: string;
+  /** The host's mount table (empty when it is not read). */
+  readonly hostMounts?: () => Promise<readonly MountInfo[]>;
+}
+
+/** A mount that shows the directory being staged, with the same device. */
+interface Collision {
+  readonly mountPoint: string;
+  /** Found in the host's mount table, not the driver's own. */
+  readonly onHost: boolean;
 }
 
 /** Stages volumes from the node's shared mounts. */
@@ -90,7 +102,9 @@ export class Stager {
           m.major === mount.info.major && m.minor === mount.info.minor && m.root === root &&
           m.mountPoint !== staging && !shared.isInternal(m.mountPoint)
         );
-        if (other) return other;
+        if (other) return { mountPoint: other.mountPoint, onHost: false } satisfies Collision;
+        const onHost = await this.#hostCollision(mount.info, root, spec, staging);
+        if (onHost) return { mountPoint: onHost.mountPoint, onHost: true } satisfies Collision;
       }
       const directory = await requireVolumeDirectory(mount.path, spec, {
         volumeId,
@@ -103,6 +117,15 @@ export class Stager {
       const collision = await shared.withMount(choice, bindFrom(!options.repair));
       if (!collision) return;
       if (!(await shared.supportsUniqueFsid())) {
+        if (collision.onHost) {
+          throw new CsiError(
+            Code.FAILED_PRECONDITION,
+            `Cannot stage volume "${volumeId}" at "${staging}": the host has its own mount of ` +
+              `"${spec.source.fsSource}" at "${collision.mountPoint}" showing directory ` +
+              `"${spec.dir}"; kubelet could not unstage the volume (they share root and ` +
+              "device). Use a subdirectory, or a Lustre client >= 2.15.8 (unique_fsid)",
+          );
+        }
         throw new CsiError(
           Code.FAILED_PRECONDITION,
           `Cannot stage volume "${volumeId}" at "${staging}": directory "${spec.dir}" of ` +
@@ -112,7 +135,9 @@ export class Stager {
         );
       }
       logger.info(
-        "Directory already staged elsewhere; giving volume {volumeId} its own Lustre mount",
+        collision.onHost
+          ? "The host has its own mount of the directory; giving volume {volumeId} its own Lustre mount"
+          : "Directory already staged elsewhere; giving volume {volumeId} its own Lustre mount",
         {
           volumeId,
           other: collision.mountPoint,
@@ -123,6 +148,25 @@ export class Stager {
       await shared.releaseUnused().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** A host mount of the same file system showing `root` on the shared mount's device. */
+  async #hostCollision(
+    shared: MountInfo,
+    root: string,
+    spec: VolumeSpec,
+    staging: string,
+  ): Promise<MountInfo | undefined> {
+    if (!this.#deps.hostMounts) return undefined;
+    const kubelet = this.#deps.kubeletDir;
+    return findHostCollision(await this.#deps.hostMounts(), {
+      shared,
+      root,
+      fsName: spec.source.fsName,
+      skip: (path) =>
+        path === staging || this.#deps.shared.isInternal(path) ||
+        (kubelet !== undefined && (path === kubelet || path.startsWith(`${kubelet}/`))),
+    });
   }
 
   /**
