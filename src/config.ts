@@ -37,6 +37,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly defaultMountOptions: readonly string[];
   readonly metricsAddress: string;
+  /** Volumes may ask for suid/dev binds (pods get nosuid,nodev otherwise). */
+  readonly allowSuidDevVolumes: boolean;
   /** The settings file read, if any. */
   readonly settingsFile: string;
 }
@@ -102,6 +104,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     shutdownGraceMs: requireDuration("shutdownGraceMs", value("shutdownGraceMs")),
     defaultMountOptions: Object.freeze(requireOptions(value("defaultMountOptions"))),
     metricsAddress: requireAddress(value("metricsAddress")),
+    allowSuidDevVolumes: requireBoolean("allowSuidDevVolumes", value("allowSuidDevVolumes")),
     settingsFile,
   });
 }
@@ -183,7 +186,9 @@ function pick(
 
 function fileValueText(setting: Setting, value: unknown, settingsFile: string): string {
   if (setting.kind === "options" && Array.isArray(value)) return value.map(String).join(",");
-  if (typeof value === "string" || typeof value === "number") return String(value);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
   throw new ConfigError(
     `Invalid setting "${setting.key}" in "${settingsFile}": ${JSON.stringify(value)} is not a ${
       setting.kind === "duration" ? "number" : "string"
@@ -247,4 +252,9 @@ function requireAddress(raw: { text: string; origin: string }): string {
     throw invalid("metricsAddress", raw, "is not HOST:PORT (for example 0.0.0.0:9810)");
   }
   return raw.text;
+}
+
+function requireBoolean(key: SettingKey, raw: { text: string; origin: string }): boolean {
+  if (raw.text === "true" || raw.text === "false") return raw.text === "true";
+  throw invalid(key, raw, 'is not "true" or "false"');
 }

@@ -23,9 +23,9 @@ import {
 import { Code, CsiError } from "./csi/csi_error.ts";
 import { runOperation } from "./csi/operation_error.ts";
 import {
+  type CallContext,
   invalidArgument,
   requireMountCapability,
-  requirePath,
   requireVolumeId,
 } from "./csi/requests.ts";
 import type { Config } from "./config.ts";
@@ -39,6 +39,9 @@ import { Stager } from "./node/stager.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
 import { ensureTargetDirectory } from "./node/paths.ts";
+import { requireKubeletPath } from "./node/kubelet_paths.ts";
+import { bindStagedVolume } from "./node/safe_bind.ts";
+import { publishFlags } from "./node/publish_flags.ts";
 import { resolveSpec } from "./node/resolve_spec.ts";
 import type { ClientStatus } from "./lustre/client_check.ts";
 import type { MetricsHook } from "./metrics.ts";
@@ -78,6 +81,7 @@ export interface NodeDeps {
     | "mountTimeoutMs"
     | "unmountTimeoutMs"
     | "commandTimeoutMs"
+    | "allowSuidDevVolumes"
   >;
   readonly runner: CommandRunner;
   readonly mounter: Mounter;
@@ -108,11 +112,19 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     logger,
     shared,
     stateDir: config.stateDir,
+    kubeletDir: config.kubeletDir,
     checkTimeoutMs: checkMs,
     unmountTimeoutMs: config.unmountTimeoutMs,
   });
   const stats = new VolumeStats({ runner: deps.runner, logger, timeoutMs: checkMs });
   const defaultMountOptions = config.defaultMountOptions;
+  const bindDeps = {
+    mounter,
+    kubeletDir: config.kubeletDir,
+    unmountTimeoutMs: config.unmountTimeoutMs,
+  };
+  const kubeletPath = (context: CallContext, field: string, path: string) =>
+    requireKubeletPath(context, field, path, config.kubeletDir);
 
   return {
     async prepare() {
@@ -122,9 +134,10 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodeStageVolume(r) {
       const volumeId = requireVolumeId("stage", r.volumeId);
       const context = { action: "stage", volumeId };
-      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       const access = requireMountCapability(context, r.volumeCapability);
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
+      publishFlags(context, spec, config.allowSuidDevVolumes); // refused now rather than at publish
       const readOnly = spec.readOnly || access.readOnlyMode;
       return await runOperation(context, staging, async () => {
         const existing = mountAt(await mounter.mountInfo(), staging);
@@ -150,7 +163,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodeUnstageVolume(r) {
       const volumeId = requireVolumeId("unstage", r.volumeId);
       const context = { action: "unstage", volumeId };
-      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
         await unmountCascade(mounter, staging, config.unmountTimeoutMs);
@@ -163,7 +176,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodePublishVolume(r) {
       const volumeId = requireVolumeId("publish", r.volumeId);
       const context = { action: "publish", volumeId };
-      const target = requirePath(context, "targetPath", r.targetPath);
+      const target = kubeletPath(context, "targetPath", r.targetPath);
       const access = requireMountCapability(context, r.volumeCapability);
       if (r.stagingTargetPath === "") {
         throw new CsiError(
@@ -172,8 +185,9 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             "(the driver has STAGE_UNSTAGE_VOLUME)",
         );
       }
-      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
+      const flags = publishFlags(context, spec, config.allowSuidDevVolumes);
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
       return await runOperation(context, target, async () => {
@@ -218,10 +232,13 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
         }
         const created = await ensureTargetDirectory(context, target);
         try {
-          await mounter.bind(staging, target, [
-            ...spec.bindFlags,
-            ...(readOnly ? ["ro" as const] : []),
-          ]);
+          await bindStagedVolume(bindDeps, {
+            context,
+            staging,
+            staged,
+            target,
+            flags: [...flags, ...(readOnly ? ["ro" as const] : [])],
+          });
         } catch (error) {
           if (created) await removeDirectory(target).catch(() => undefined);
           throw error;
@@ -233,7 +250,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodeUnpublishVolume(r) {
       const volumeId = requireVolumeId("unpublish", r.volumeId);
       const context = { action: "unpublish", volumeId };
-      const target = requirePath(context, "targetPath", r.targetPath);
+      const target = kubeletPath(context, "targetPath", r.targetPath);
       stats.forget(target);
       return await runOperation(context, target, async () => {
         await unmountCascade(mounter, target, config.unmountTimeoutMs);

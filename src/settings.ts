@@ -37,7 +37,8 @@ export type SettingKey =
   | "probeCacheMs"
   | "shutdownGraceMs"
   | "defaultMountOptions"
-  | "metricsAddress";
+  | "metricsAddress"
+  | "allowSuidDevVolumes";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -170,5 +171,14 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue: "",
     help: "HOST:PORT for /metrics and /healthz; empty turns the server off",
+  },
+  {
+    key: "allowSuidDevVolumes",
+    flag: "allow-suid-dev-volumes",
+    env: ["KLUSTRE_ALLOW_SUID_DEV_VOLUMES"],
+    kind: "string",
+    defaultValue: "false",
+    help:
+      "true lets a volume's mountOptions ask for suid or dev; pods' binds are nosuid,nodev otherwise",
   },
 ];

@@ -13,7 +13,8 @@ import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
 import { isLustreSource, parseLustreSource } from "../lustre/source.ts";
 import type { SharedMount, SharedMounts } from "./shared_mounts.ts";
 import type { VolumeSpec } from "./volume_spec.ts";
-import { joinRoot, requireVolumeDirectory, rootMatches } from "./paths.ts";
+import { joinRoot, rootMatches } from "./paths.ts";
+import { bindVolumeDirectory } from "./safe_bind.ts";
 
 /** What Stager needs. */
 export interface StagerDeps {
@@ -22,6 +23,8 @@ export interface StagerDeps {
   readonly shared: SharedMounts;
   /** The driver's state directory, holding the shared mounts. */
   readonly stateDir: string;
+  /** Kubelet's root: staging paths lie below it. */
+  readonly kubeletDir: string;
   /** Bound of each health check and file system call. */
   readonly checkTimeoutMs: number;
   readonly unmountTimeoutMs: number;
@@ -92,11 +95,7 @@ export class Stager {
         );
         if (other) return other;
       }
-      const directory = await requireVolumeDirectory(mount.path, spec, {
-        volumeId,
-        timeoutMs: this.#deps.checkTimeoutMs,
-      });
-      await mounter.bind(directory, staging, flags);
+      await bindVolumeDirectory(this.#deps, { volumeId, mount, spec, staging, flags });
       return undefined;
     };
     try {
