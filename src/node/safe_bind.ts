@@ -49,11 +49,11 @@ export async function bindVolumeDirectory(
     if (error.which === "target") throw targetError(context, "stagingTargetPath", error);
     throw volumeDirectoryError(volumeId, spec, error);
   }
-  await verifyBind(deps, context, staging, {
+  await verifyBind(deps, context, staging, () => ({
     major: mount.info.major,
     minor: mount.info.minor,
     root: joinRoot(mount.info.root, spec.dir),
-  });
+  }));
 }
 
 /**
@@ -81,17 +81,27 @@ export async function bindStagedVolume(
     if (!(error instanceof PathBeneathError)) throw error;
     throw targetError(context, error.which === "source" ? "stagingTargetPath" : "targetPath", error);
   }
-  await verifyBind(deps, context, target, staged);
+  // The staging mount as it shows now: a rename of the volume's directory changes its root text.
+  await verifyBind(deps, context, target, (mounts) => mountAt(mounts, staging) ?? staged);
 }
 
-/** The new mount at `path` must show `expected`'s device and root; otherwise it is undone. */
+/** What a new mount must show. */
+interface Expected {
+  readonly major: number;
+  readonly minor: number;
+  readonly root: string;
+}
+
+/** The new mount at `path` must show the expected device and root; otherwise it is undone. */
 async function verifyBind(
   deps: SafeBindDeps,
   context: CallContext,
   path: string,
-  expected: { readonly major: number; readonly minor: number; readonly root: string },
+  expectedIn: (mounts: readonly MountInfo[]) => Expected,
 ): Promise<void> {
-  const made = mountAt(await deps.mounter.mountInfo(), path);
+  const mounts = await deps.mounter.mountInfo();
+  const expected = expectedIn(mounts);
+  const made = mountAt(mounts, path);
   if (
     made && made.major === expected.major && made.minor === expected.minor &&
     made.root === expected.root
