@@ -79,7 +79,11 @@ export async function bindStagedVolume(
     );
   } catch (error) {
     if (!(error instanceof PathBeneathError)) throw error;
-    throw targetError(context, error.which === "source" ? "stagingTargetPath" : "targetPath", error);
+    throw targetError(
+      context,
+      error.which === "source" ? "stagingTargetPath" : "targetPath",
+      error,
+    );
   }
   // The staging mount as it shows now: a rename of the volume's directory changes its root text.
   await verifyBind(deps, context, target, (mounts) => mountAt(mounts, staging) ?? staged);
