@@ -39,3 +39,18 @@ Deno.test("parseConfig() names an unreadable settings file", () => {
     (error) => error instanceof ConfigError && /"\/nope\.yaml"/.test(error.message),
   );
 });
+
+Deno.test("parseConfig() reads allowSuidDevVolumes as true or false, default false", () => {
+  const parse = (args: string[], file = "") =>
+    parseConfig("controller", args, {
+      env: file ? { KLUSTRE_SETTINGS: "/s.yaml" } : {},
+      readTextFile: () => file,
+    }).allowSuidDevVolumes;
+  assert.equal(parse([]), false);
+  assert.equal(parse(["--allow-suid-dev-volumes", "true"]), true);
+  assert.equal(parse([], "allowSuidDevVolumes: true\n"), true, "a YAML boolean");
+  assert.throws(
+    () => parse(["--allow-suid-dev-volumes", "yes"]),
+    (error) => error instanceof ConfigError && /"allowSuidDevVolumes".*"yes"/.test(error.message),
+  );
+});

@@ -33,6 +33,7 @@ const EXDEV = 18;
 const ELOOP = 40;
 const EAGAIN = 11;
 const ENOSYS = 38;
+const EPERM = 1;
 
 /** O_PATH|O_DIRECTORY|O_CLOEXEC: a directory handle that reads nothing. */
 export const PATH_FLAGS = O_PATH | O_DIRECTORY | O_CLOEXEC;
@@ -83,7 +84,8 @@ export function openBeneath(
       if (fd >= 0) return { fd, errno: 0 };
       const code = errno(libc);
       if (code === EAGAIN) continue; // a concurrent rename: the kernel asks to retry
-      if (code !== ENOSYS) return { fd: -1, errno: code };
+      // ENOSYS: a kernel before 5.6; EPERM: a seccomp profile that blocks unknown calls.
+      if (code !== ENOSYS && code !== EPERM) return { fd: -1, errno: code };
       break;
     }
   }
