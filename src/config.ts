@@ -39,6 +39,8 @@ export interface Config {
   readonly metricsAddress: string;
   /** The deployment runs a controller: GetPluginCapabilities lists CONTROLLER_SERVICE. */
   readonly controllerService: boolean;
+  /** Volumes may ask for suid/dev binds (pods get nosuid,nodev otherwise). */
+  readonly allowSuidDevVolumes: boolean;
   /** The settings file read, if any. */
   readonly settingsFile: string;
   /** The host's mountinfo file ("" when not read). */
@@ -107,6 +109,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     defaultMountOptions: Object.freeze(requireOptions(value("defaultMountOptions"))),
     metricsAddress: requireAddress(value("metricsAddress")),
     controllerService: requireBoolean("controllerService", value("controllerService")),
+    allowSuidDevVolumes: requireBoolean("allowSuidDevVolumes", value("allowSuidDevVolumes")),
     settingsFile,
     hostMountInfo: requireOptionalPath("hostMountInfo", value("hostMountInfo")),
   });
@@ -189,8 +192,9 @@ function pick(
 
 function fileValueText(setting: Setting, value: unknown, settingsFile: string): string {
   if (setting.kind === "options" && Array.isArray(value)) return value.map(String).join(",");
-  if (typeof value === "string" || typeof value === "number") return String(value);
-  if (setting.kind === "boolean" && typeof value === "boolean") return String(value);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
   throw new ConfigError(
     `Invalid setting "${setting.key}" in "${settingsFile}": ${JSON.stringify(value)} is not a ${
       setting.kind === "duration" ? "number" : setting.kind === "boolean" ? "boolean" : "string"

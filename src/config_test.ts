@@ -77,3 +77,18 @@ Deno.test("parseConfig() reads the host's mount table from /proc/1 unless told o
     /"hostMountInfo" \(flag --host-mountinfo\): "proc\/1\/mountinfo" is not an absolute path/,
   );
 });
+
+Deno.test("parseConfig() reads allowSuidDevVolumes as true or false, default false", () => {
+  const parse = (args: string[], file = "") =>
+    parseConfig("controller", args, {
+      env: file ? { KLUSTRE_SETTINGS: "/s.yaml" } : {},
+      readTextFile: () => file,
+    }).allowSuidDevVolumes;
+  assert.equal(parse([]), false);
+  assert.equal(parse(["--allow-suid-dev-volumes", "true"]), true);
+  assert.equal(parse([], "allowSuidDevVolumes: true\n"), true, "a YAML boolean");
+  assert.throws(
+    () => parse(["--allow-suid-dev-volumes", "yes"]),
+    (error) => error instanceof ConfigError && /"allowSuidDevVolumes".*"yes"/.test(error.message),
+  );
+});

@@ -23,9 +23,9 @@ import {
 import { Code, CsiError } from "./csi/csi_error.ts";
 import { runOperation } from "./csi/operation_error.ts";
 import {
+  type CallContext,
   invalidArgument,
   requireMountCapability,
-  requirePath,
   requireVolumeId,
 } from "./csi/requests.ts";
 import type { Config } from "./config.ts";
@@ -40,6 +40,9 @@ import { readHostMounts } from "./node/host_mounts.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
 import { ensureTargetDirectory } from "./node/paths.ts";
+import { requireKubeletPath } from "./node/kubelet_paths.ts";
+import { bindStagedVolume } from "./node/safe_bind.ts";
+import { publishFlags } from "./node/publish_flags.ts";
 import { resolveSpec } from "./node/resolve_spec.ts";
 import type { LustreClient } from "./lustre/client_state.ts";
 import type { MetricsHook } from "./metrics.ts";
@@ -80,6 +83,7 @@ export interface NodeDeps {
       | "mountTimeoutMs"
       | "unmountTimeoutMs"
       | "commandTimeoutMs"
+      | "allowSuidDevVolumes"
     >
     & Partial<Pick<Config, "hostMountInfo">>;
   readonly runner: CommandRunner;
@@ -112,14 +116,21 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     logger,
     shared,
     stateDir: config.stateDir,
+    kubeletDir: config.kubeletDir,
     checkTimeoutMs: checkMs,
     unmountTimeoutMs: config.unmountTimeoutMs,
-    kubeletDir: config.kubeletDir,
     hostMounts: () =>
       readHostMounts({ path: config.hostMountInfo ?? "", timeoutMs: checkMs, logger }),
   });
   const stats = new VolumeStats({ runner: deps.runner, logger, timeoutMs: checkMs });
   const defaultMountOptions = config.defaultMountOptions;
+  const bindDeps = {
+    mounter,
+    kubeletDir: config.kubeletDir,
+    unmountTimeoutMs: config.unmountTimeoutMs,
+  };
+  const kubeletPath = (context: CallContext, field: string, path: string) =>
+    requireKubeletPath(context, field, path, config.kubeletDir);
 
   return {
     async prepare() {
@@ -129,9 +140,10 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodeStageVolume(r) {
       const volumeId = requireVolumeId("stage", r.volumeId);
       const context = { action: "stage", volumeId };
-      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       const access = requireMountCapability(context, r.volumeCapability);
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
+      publishFlags(context, spec, config.allowSuidDevVolumes); // refused now rather than at publish
       const readOnly = spec.readOnly || access.readOnlyMode;
       return await runOperation(context, staging, async () => {
         const existing = mountAt(await mounter.mountInfo(), staging);
@@ -157,7 +169,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodeUnstageVolume(r) {
       const volumeId = requireVolumeId("unstage", r.volumeId);
       const context = { action: "unstage", volumeId };
-      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
         await unmountCascade(mounter, staging, config.unmountTimeoutMs);
@@ -170,7 +182,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodePublishVolume(r) {
       const volumeId = requireVolumeId("publish", r.volumeId);
       const context = { action: "publish", volumeId };
-      const target = requirePath(context, "targetPath", r.targetPath);
+      const target = kubeletPath(context, "targetPath", r.targetPath);
       const access = requireMountCapability(context, r.volumeCapability);
       if (r.stagingTargetPath === "") {
         throw new CsiError(
@@ -179,8 +191,9 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             "(the driver has STAGE_UNSTAGE_VOLUME)",
         );
       }
-      const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
+      const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
+      const flags = publishFlags(context, spec, config.allowSuidDevVolumes);
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
       return await runOperation(context, target, async () => {
@@ -225,10 +238,13 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
         }
         const created = await ensureTargetDirectory(context, target);
         try {
-          await mounter.bind(staging, target, [
-            ...spec.bindFlags,
-            ...(readOnly ? ["ro" as const] : []),
-          ]);
+          await bindStagedVolume(bindDeps, {
+            context,
+            staging,
+            staged,
+            target,
+            flags: [...flags, ...(readOnly ? ["ro" as const] : [])],
+          });
         } catch (error) {
           if (created) await removeDirectory(target).catch(() => undefined);
           throw error;
@@ -240,7 +256,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     async nodeUnpublishVolume(r) {
       const volumeId = requireVolumeId("unpublish", r.volumeId);
       const context = { action: "unpublish", volumeId };
-      const target = requirePath(context, "targetPath", r.targetPath);
+      const target = kubeletPath(context, "targetPath", r.targetPath);
       stats.forget(target);
       return await runOperation(context, target, async () => {
         await unmountCascade(mounter, target, config.unmountTimeoutMs);

@@ -46,7 +46,8 @@ export type SettingKey =
   | "defaultMountOptions"
   | "metricsAddress"
   | "controllerService"
-  | "hostMountInfo";
+  | "hostMountInfo"
+  | "allowSuidDevVolumes";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -197,5 +198,14 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: "/proc/1/mountinfo",
     help:
       "The host's mount table (needs hostPID), read so a host mount of a file system is seen when staging; empty turns it off",
+  },
+  {
+    key: "allowSuidDevVolumes",
+    flag: "allow-suid-dev-volumes",
+    env: ["KLUSTRE_ALLOW_SUID_DEV_VOLUMES"],
+    kind: "boolean",
+    defaultValue: "false",
+    help:
+      "true lets a volume's mountOptions ask for suid or dev; pods' binds are nosuid,nodev otherwise",
   },
 ];

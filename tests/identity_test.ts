@@ -123,7 +123,7 @@ Deno.test("the server never logs secrets or service-account tokens, even at trac
   const bin = await fakeTools(dir.path, { mount: "exit 5", lctl: HEALTHY.lctl });
   await using driver = await startDriver({
     dir: dir.path,
-    args: ["--path-env", bin, "--log-level", "trace"],
+    args: ["--path-env", bin, "--log-level", "trace", "--kubelet-dir", dir.path],
   });
   await assert.rejects(
     driver.client.call(Node.method.nodeStageVolume, {
@@ -156,7 +156,7 @@ Deno.test("two concurrent calls on one staging path: the second is ABORTED", asy
   });
   await using driver = await startDriver({
     dir: dir.path,
-    args: ["--path-env", bin, "--mount-timeout-ms", "3000"],
+    args: ["--path-env", bin, "--mount-timeout-ms", "3000", "--kubelet-dir", dir.path],
   });
   const request = {
     volumeId: "lock-test",

@@ -4,32 +4,109 @@
  * lets errno be read on the thread that set it.
  */
 /// <reference lib="deno.worker" />
+import { BENEATH_SYMBOLS, fdPath, openBeneath, type Opened, openTrusted } from "./_beneath.ts";
 
 const libc = Deno.dlopen("libc.so.6", {
   mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
   umount2: { parameters: ["buffer", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
+  ...BENEATH_SYMBOLS,
 });
 
 const encoder = new TextEncoder();
+const MS_BIND = 4096;
+const MS_MOVE = 8192;
+const MNT_DETACH = 2;
 
 function cString(text: string | null): Uint8Array<ArrayBuffer> | null {
   return text === null ? null : encoder.encode(`${text}\0`);
 }
 
+/** A directory below a trusted one: `root` is opened normally, `path` without symlinks. */
+export interface BeneathRequestPath {
+  readonly root: string;
+  readonly path: string;
+}
+
 /** A request from SystemMounter. */
 export type SyscallRequest =
   | { op: "mount"; source: string | null; target: string; fsType: string | null; flags: number }
-  | { op: "umount2"; target: string; flags: number };
+  | { op: "umount2"; target: string; flags: number }
+  | {
+    op: "bindBeneath";
+    source: BeneathRequestPath;
+    target: BeneathRequestPath;
+    /** Where a bind with flags is prepared before it is moved; null binds directly. */
+    scratch: string | null;
+    /** MS_BIND|MS_REMOUNT|flags for the remount at `scratch`. */
+    remountFlags: number;
+    useOpenat2: boolean;
+  };
 
-/** The answer: result and errno (0 on success). */
+/** Which step of bindBeneath failed. */
+export type BeneathStep = "source" | "target" | "bind" | "remount" | "move";
+
+/** The answer: result and errno (0 on success), and for bindBeneath the failed step. */
 export interface SyscallReply {
   result: number;
   errno: number;
+  step?: BeneathStep;
+}
+
+function errno(): number {
+  return new Deno.UnsafePointerView(libc.symbols.__errno_location()!).getInt32();
+}
+
+function mount(source: string | null, target: string, flags: number): number {
+  const result = libc.symbols.mount(cString(source), cString(target)!, null, BigInt(flags), null);
+  return result === 0 ? 0 : errno();
+}
+
+/** Opens both directories, binds, and closes them: nothing re-walks a path a user controls. */
+function bindBeneath(request: Extract<SyscallRequest, { op: "bindBeneath" }>): SyscallReply {
+  const fds: number[] = [];
+  const open = (where: BeneathRequestPath): Opened => {
+    const root = openTrusted(libc.symbols, where.root);
+    if (root.fd < 0) return root;
+    fds.push(root.fd);
+    const opened = openBeneath(libc.symbols, root.fd, where.path, {
+      useOpenat2: request.useOpenat2,
+    });
+    if (opened.fd >= 0) fds.push(opened.fd);
+    return opened;
+  };
+  const fail = (step: BeneathStep, code: number): SyscallReply => ({
+    result: -1,
+    errno: code,
+    step,
+  });
+  try {
+    const source = open(request.source);
+    if (source.fd < 0) return fail("source", source.errno);
+    const target = open(request.target);
+    if (target.fd < 0) return fail("target", target.errno);
+    const scratch = request.scratch;
+    if (scratch === null) {
+      const code = mount(fdPath(source.fd), fdPath(target.fd), MS_BIND);
+      return code === 0 ? { result: 0, errno: 0 } : fail("bind", code);
+    }
+    const bound = mount(fdPath(source.fd), scratch, MS_BIND);
+    if (bound !== 0) return fail("bind", bound);
+    const remounted = mount(null, scratch, request.remountFlags);
+    const moved = remounted === 0 ? mount(scratch, fdPath(target.fd), MS_MOVE) : 0;
+    if (remounted === 0 && moved === 0) return { result: 0, errno: 0 };
+    libc.symbols.umount2(cString(scratch)!, MNT_DETACH);
+    return remounted !== 0 ? fail("remount", remounted) : fail("move", moved);
+  } finally {
+    for (const fd of fds) libc.symbols.close(fd);
+  }
 }
 
 self.onmessage = (event: MessageEvent<SyscallRequest>) => {
   const request = event.data;
+  if (request.op === "bindBeneath") {
+    self.postMessage(bindBeneath(request));
+    return;
+  }
   const result = request.op === "mount"
     ? libc.symbols.mount(
       cString(request.source),
@@ -39,8 +116,6 @@ self.onmessage = (event: MessageEvent<SyscallRequest>) => {
       null,
     )
     : libc.symbols.umount2(cString(request.target)!, request.flags);
-  const errno = result === 0
-    ? 0
-    : new Deno.UnsafePointerView(libc.symbols.__errno_location()!).getInt32();
-  self.postMessage({ result, errno } satisfies SyscallReply);
+  const code = result === 0 ? 0 : errno();
+  self.postMessage({ result, errno: code } satisfies SyscallReply);
 };

@@ -34,6 +34,36 @@ export class MountTimeoutError extends Error {
   }
 }
 
+/**
+ * A directory given as a trusted directory (`root`, opened normally) and a
+ * path below it ("" for the root) that must not pass through a symlink.
+ */
+export interface PathBeneath {
+  readonly root: string;
+  readonly path: string;
+}
+
+/** The full path a PathBeneath names. */
+export function beneathText(where: PathBeneath): string {
+  if (where.path === "" || where.path === "/") return where.root;
+  return `${where.root}/${where.path.replace(/^\/+/, "")}`;
+}
+
+/**
+ * A bind's source or target could not be opened below its root: ELOOP (a
+ * symlink on the way), EXDEV (it leaves the root), ENOENT, ENOTDIR.
+ */
+export class PathBeneathError extends Error {
+  override name = "PathBeneathError";
+  constructor(
+    readonly which: "source" | "target",
+    readonly where: PathBeneath,
+    readonly errno: string,
+  ) {
+    super(`Cannot open ${which} "${beneathText(where)}": ${errno} (${describeErrno(errno)})`);
+  }
+}
+
 /** Kernel mount operations and the mount table. */
 export interface Mounter {
   /** The current mount table of this process's mount namespace. */
@@ -44,6 +74,17 @@ export interface Mounter {
    * @throws MountError, MountTimeoutError
    */
   bind(source: string, target: string, flags: readonly MountFlag[]): Promise<void>;
+  /**
+   * Like bind, but source and target are opened without following symlinks
+   * below their roots, and the bind goes from and onto those open
+   * directories: no path a user can change is walked twice.
+   * @throws PathBeneathError, MountError, MountTimeoutError
+   */
+  bindBeneath(
+    source: PathBeneath,
+    target: PathBeneath,
+    flags: readonly MountFlag[],
+  ): Promise<void>;
   /**
    * One unmount attempt; "not mounted" (EINVAL) counts as success.
    * @throws MountError, MountTimeoutError
@@ -68,6 +109,7 @@ const ERRNO_TEXT: Record<string, string> = {
   ESHUTDOWN: "Cannot send after transport endpoint shutdown",
   ELOOP: "Too many levels of symbolic links",
   ENAMETOOLONG: "File name too long",
+  EXDEV: "Invalid cross-device link",
 };
 
 /** Human text for an errno name. */

@@ -4,10 +4,13 @@
  * and replaced, so the driver never wedges.
  */
 import {
+  beneathText,
   type Mounter,
   MountError,
   type MountFlag,
   MountTimeoutError,
+  type PathBeneath,
+  PathBeneathError,
   type UnmountMode,
 } from "./mounter.ts";
 import { type MountInfo, parseMountInfo } from "./mountinfo.ts";
@@ -52,13 +55,16 @@ const ERRNO_NAMES: Record<number, string> = {
   5: "EIO",
   12: "ENOMEM",
   13: "EACCES",
+  11: "EAGAIN",
   16: "EBUSY",
+  18: "EXDEV",
   19: "ENODEV",
   20: "ENOTDIR",
   22: "EINVAL",
   28: "ENOSPC",
   30: "EROFS",
   36: "ENAMETOOLONG",
+  38: "ENOSYS",
   40: "ELOOP",
   107: "ENOTCONN",
   108: "ESHUTDOWN",
@@ -74,6 +80,8 @@ export interface SystemMounterOptions {
   readonly mountInfoPath?: string;
   /** Worker threads at most; further calls queue (their timeout runs while they wait). */
   readonly maxWorkers?: number;
+  /** Use openat2(2) for bindBeneath (default); false walks with openat(2) per component. */
+  readonly useOpenat2?: boolean;
 }
 
 /** Default bound on mount worker threads: each costs a few MiB. */
@@ -125,6 +133,54 @@ export class SystemMounter implements Mounter {
     } finally {
       await Deno.remove(scratch).catch(() => undefined);
     }
+  }
+
+  async bindBeneath(
+    source: PathBeneath,
+    target: PathBeneath,
+    flags: readonly MountFlag[],
+  ): Promise<void> {
+    const timeoutMs = this.#options.timeoutMs;
+    const path = beneathText(target);
+    const request = {
+      op: "bindBeneath" as const,
+      source,
+      target,
+      remountFlags: flags.reduce((sum, flag) => sum | FLAG_BITS[flag], MS_BIND | MS_REMOUNT),
+      useOpenat2: this.#options.useOpenat2 ?? true,
+    };
+    if (flags.length === 0) {
+      this.#check(
+        await this.#call({ ...request, scratch: null }, "bind", path, timeoutMs),
+        request,
+      );
+      return;
+    }
+    const scratchDir = this.#options.scratchDir;
+    if (!scratchDir) throw new Error("Cannot bind with flags: no scratch directory configured");
+    await Deno.mkdir(scratchDir, { recursive: true });
+    const scratch = await Deno.makeTempDir({ dir: scratchDir, prefix: "bind-" });
+    try {
+      const reply = await this.#call({ ...request, scratch }, "bind", path, timeoutMs);
+      this.#check(reply, request);
+    } catch (error) {
+      if (error instanceof MountTimeoutError) {
+        await this.unmount(scratch, "lazy", timeoutMs).catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      await Deno.remove(scratch).catch(() => undefined);
+    }
+  }
+
+  #check(reply: SyscallReply, request: { source: PathBeneath; target: PathBeneath }): void {
+    if (reply.errno === 0) return;
+    const errno = errnoName(reply.errno);
+    const step = reply.step ?? "bind";
+    if (step === "source" || step === "target") {
+      throw new PathBeneathError(step, request[step], errno);
+    }
+    throw new MountError(step, beneathText(request.target), errno);
   }
 
   async unmount(target: string, mode: UnmountMode, timeoutMs: number): Promise<void> {

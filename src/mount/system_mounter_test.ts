@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SystemMounter } from "./system_mounter.ts";
-import { MountError } from "./mounter.ts";
+import { MountError, PathBeneathError } from "./mounter.ts";
 import { isReadOnly, mountAt } from "./mountinfo.ts";
 
 // Runs as root in the test task's private mount namespace.
@@ -39,3 +39,58 @@ Deno.test("SystemMounter binds with flags, reports errno, and keeps its worker t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const useOpenat2 of [true, false]) {
+  Deno.test(`SystemMounter.bindBeneath() binds real directories only, with flags (${useOpenat2 ? "openat2" : "openat walk"})`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "mounter-beneath-test-" });
+    const mounter = new SystemMounter({
+      timeoutMs: 5000,
+      scratchDir: `${dir}/scratch`,
+      useOpenat2,
+    });
+    try {
+      await Deno.mkdir(`${dir}/fs/vol`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/fs/vol/marker`, "vol");
+      await Deno.symlink("/etc", `${dir}/fs/link`);
+      await Deno.mkdir(`${dir}/kubelet/t1`, { recursive: true });
+      await Deno.mkdir(`${dir}/kubelet/t2`, { recursive: true });
+      await Deno.symlink("/tmp", `${dir}/kubelet/planted`);
+      const fs = (path: string) => ({ root: `${dir}/fs`, path });
+      const kubelet = (path: string) => ({ root: `${dir}/kubelet`, path });
+      await mounter.bindBeneath(fs("vol"), kubelet("t1"), []);
+      await mounter.bindBeneath(fs("/vol"), kubelet("t2"), ["ro", "nosuid", "nodev"]);
+      assert.equal(await Deno.readTextFile(`${dir}/kubelet/t1/marker`), "vol");
+      const mounts = await mounter.mountInfo();
+      const t2 = mountAt(mounts, `${dir}/kubelet/t2`)!;
+      assert.ok(isReadOnly(t2));
+      assert.ok(t2.options.includes("nosuid") && t2.options.includes("nodev"));
+      const refused = (which: string, errno: string) => (error: unknown) =>
+        error instanceof PathBeneathError && error.which === which && error.errno === errno;
+      await assert.rejects(
+        mounter.bindBeneath(fs("link"), kubelet("t1"), []),
+        refused("source", "ELOOP"),
+      );
+      await assert.rejects(
+        mounter.bindBeneath(fs("vol"), kubelet("planted"), ["ro"]),
+        refused("target", "ELOOP"),
+      );
+      await assert.rejects(
+        mounter.bindBeneath(fs("gone"), kubelet("t1"), []),
+        refused("source", "ENOENT"),
+      );
+      assert.deepEqual(
+        (await mounter.mountInfo()).filter((m) => m.mountPoint.startsWith(dir)).map((m) =>
+          m.mountPoint
+        ),
+        [`${dir}/kubelet/t1`, `${dir}/kubelet/t2`],
+        "refused binds leave nothing, not even in the scratch folder",
+      );
+    } finally {
+      for (const target of ["t1", "t2"]) {
+        await mounter.unmount(`${dir}/kubelet/${target}`, "lazy", 5000).catch(() => undefined);
+      }
+      mounter.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

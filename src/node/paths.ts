@@ -1,54 +1,9 @@
 /**
- * Path helpers of the node handlers: the volume's directory inside a shared
- * mount, the pod's target directory, and the mountinfo roots a bound
- * directory shows.
+ * Path helpers of the node handlers: the pod's target directory and the
+ * mountinfo roots a bound directory shows.
  */
 import { Code, CsiError } from "../csi/csi_error.ts";
 import type { CallContext } from "../csi/requests.ts";
-import { withTimeout } from "../mount/path_health.ts";
-import type { VolumeSpec } from "./volume_spec.ts";
-
-/**
- * The real path of the volume's directory inside the shared mount; it must
- * exist, be a directory and stay inside the file system.
- * @throws CsiError NOT_FOUND, INVALID_ARGUMENT
- */
-export async function requireVolumeDirectory(
-  mountPath: string,
-  spec: VolumeSpec,
-  options: { readonly volumeId: string; readonly timeoutMs: number },
-): Promise<string> {
-  const { volumeId, timeoutMs } = options;
-  const dir = spec.dir;
-  const wanted = dir === "/" ? mountPath : `${mountPath}${dir}`;
-  let real: string;
-  try {
-    real = await withTimeout(wanted, timeoutMs, () => Deno.realPath(wanted));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new CsiError(
-        Code.NOT_FOUND,
-        `Cannot stage volume "${volumeId}": directory "${dir}" does not exist in "${spec.source.fsSource}"`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  if (real !== mountPath && !real.startsWith(`${mountPath}/`)) {
-    throw new CsiError(
-      Code.INVALID_ARGUMENT,
-      `Cannot stage volume "${volumeId}": directory "${dir}" leads outside "${spec.source.fsSource}" through a symlink`,
-    );
-  }
-  const info = await withTimeout(real, timeoutMs, () => Deno.stat(real));
-  if (!info.isDirectory) {
-    throw new CsiError(
-      Code.INVALID_ARGUMENT,
-      `Cannot stage volume "${volumeId}": "${dir}" in "${spec.source.fsSource}" is not a directory`,
-    );
-  }
-  return real;
-}
 
 /**
  * Creates the target directory if needed; returns whether it was created.

@@ -38,6 +38,7 @@ function fakeNode(stateDir: string, answers: ClientStatus[]) {
   const mounter: Mounter = {
     mountInfo: () => Promise.resolve([...mounts]),
     bind: () => Promise.resolve(),
+    bindBeneath: () => Promise.resolve(),
     unmount: () => Promise.resolve(),
     makePrivate: () => Promise.resolve(),
     close: () => {},

@@ -14,7 +14,8 @@ import { isLustreSource, parseLustreSource } from "../lustre/source.ts";
 import type { SharedMount, SharedMounts } from "./shared_mounts.ts";
 import { findHostCollision } from "./host_mounts.ts";
 import type { VolumeSpec } from "./volume_spec.ts";
-import { joinRoot, requireVolumeDirectory, rootMatches } from "./paths.ts";
+import { joinRoot, rootMatches } from "./paths.ts";
+import { bindVolumeDirectory } from "./safe_bind.ts";
 
 /** What Stager needs. */
 export interface StagerDeps {
@@ -23,11 +24,11 @@ export interface StagerDeps {
   readonly shared: SharedMounts;
   /** The driver's state directory, holding the shared mounts. */
   readonly stateDir: string;
+  /** Kubelet's root: staging paths lie below it, and mounts below it are kubelet's and the driver's own. */
+  readonly kubeletDir: string;
   /** Bound of each health check and file system call. */
   readonly checkTimeoutMs: number;
   readonly unmountTimeoutMs: number;
-  /** The kubelet directory: mounts below it are kubelet's and the driver's own. */
-  readonly kubeletDir?: string;
   /** The host's mount table (empty when it is not read). */
   readonly hostMounts?: () => Promise<readonly MountInfo[]>;
 }
@@ -106,11 +107,7 @@ export class Stager {
         const onHost = await this.#hostCollision(mount.info, root, spec, staging);
         if (onHost) return { mountPoint: onHost.mountPoint, onHost: true } satisfies Collision;
       }
-      const directory = await requireVolumeDirectory(mount.path, spec, {
-        volumeId,
-        timeoutMs: this.#deps.checkTimeoutMs,
-      });
-      await mounter.bind(directory, staging, flags);
+      await bindVolumeDirectory(this.#deps, { volumeId, mount, spec, staging, flags });
       return undefined;
     };
     try {
@@ -165,7 +162,7 @@ export class Stager {
       fsName: spec.source.fsName,
       skip: (path) =>
         path === staging || this.#deps.shared.isInternal(path) ||
-        (kubelet !== undefined && (path === kubelet || path.startsWith(`${kubelet}/`))),
+        path === kubelet || path.startsWith(`${kubelet}/`),
     });
   }
 

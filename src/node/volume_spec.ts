@@ -31,6 +31,8 @@ export interface VolumeSpec {
   readonly bindFlags: readonly MountFlag[];
   /** The options ask for a read-only volume. */
   readonly readOnly: boolean;
+  /** "suid" and "dev" when the options ask for them (pods get nosuid,nodev otherwise). */
+  readonly suidDev: readonly ("suid" | "dev")[];
 }
 
 /** The request names no source and its volume ID is not one of this driver's. */
@@ -94,6 +96,7 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
     clientOptions: [...new Set(client)].sort(),
     bindFlags: vfs.filter((o) => BIND_FLAGS.has(o)) as MountFlag[],
     readOnly: vfs.includes("ro"),
+    suidDev: vfs.filter((o): o is "suid" | "dev" => o === "suid" || o === "dev"),
   };
 }
 

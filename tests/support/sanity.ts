@@ -213,10 +213,16 @@ export class SanityEnv implements AsyncDisposable {
     this.stateDirs = states.map((name) => `${dir.path}/${name}`);
   }
   get sc(): Sanity {
-    return new Sanity(this.drivers[0].client, this.drivers[1].client, this.dir.path);
+    return new Sanity(this.drivers[0].client, this.drivers[1].client, this.kubeletDir);
+  }
+
+  /** Holds sanity's staging and target paths (sanity's own default is /tmp). */
+  get kubeletDir(): string {
+    return `${this.dir.path}/kubelet`;
   }
 
   async start(): Promise<void> {
+    await Deno.mkdir(this.kubeletDir);
     const sim = this.sim = await startSim(`${this.dir.path}/sim`);
     for (const [i, mode] of (["node", "controller"] as const).entries()) {
       await Deno.mkdir(`${this.dir.path}/${mode}`);
@@ -224,6 +230,8 @@ export class SanityEnv implements AsyncDisposable {
       const args = ["--path-env", sim.pathEnv, "--state-dir", stateDir];
       // As the manifests install it with the controller: one capability set for both.
       if (mode === "node") args.push("--controller-service", "true");
+      // The node confines staging and target paths to its kubelet dir: sanity's lie in it.
+      if (mode === "node") args.push("--kubelet-dir", this.kubeletDir);
       this.drivers.push(await startDriver({ mode, dir: `${this.dir.path}/${mode}`, args }));
     }
   }
