@@ -81,13 +81,21 @@ export type ToolLaunch =
     readonly libc?: string;
   };
 
+/** Tells how a program would be started (SystemRunner does; doctor prints it). */
+export interface LaunchDescriber {
+  /**
+   * @throws CommandNotFoundError
+   */
+  describe(command: string): Promise<ToolLaunch>;
+}
+
 /** The default mount point of the host's `/` in the node plugin's container. */
 export const DEFAULT_HOST_ROOT = "/host";
 
 const decoder = new TextDecoder();
 
 /** The real runner, built on Deno.Command. */
-export class SystemRunner implements CommandRunner {
+export class SystemRunner implements CommandRunner, LaunchDescriber {
   readonly #options: SystemRunnerOptions;
 
   constructor(options: SystemRunnerOptions) {

@@ -20,7 +20,9 @@ export class SymlinkLoopError extends Error {
 
 /** The file-system calls the resolver makes; tests may replace them. */
 export interface ResolveFs {
-  readonly lstat: (path: string) => Promise<{ isSymlink: boolean; isFile: boolean; isDirectory: boolean }>;
+  readonly lstat: (
+    path: string,
+  ) => Promise<{ isSymlink: boolean; isFile: boolean; isDirectory: boolean }>;
   readonly readLink: (path: string) => Promise<string>;
 }
 

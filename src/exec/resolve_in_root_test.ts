@@ -16,7 +16,10 @@ Deno.test("resolveInRoot() follows usrmerge's relative /lib symlink, then an abs
       await resolveInRoot(root, "lib64/ld-linux-x86-64.so.2"),
       `${root}/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2`,
     );
-    assert.equal(await resolveInRoot(`${root}/`, "/sbin/mount.lustre"), `${root}/usr/sbin/mount.lustre`);
+    assert.equal(
+      await resolveInRoot(`${root}/`, "/sbin/mount.lustre"),
+      `${root}/usr/sbin/mount.lustre`,
+    );
   });
 });
 
@@ -26,7 +29,10 @@ Deno.test("resolveInRoot() resolves RHEL's relative symlinks from the link's dir
       await resolveInRoot(root, "/lib64/ld-linux-x86-64.so.2"),
       `${root}/usr/lib64/ld-2.28.so`,
     );
-    assert.equal(await resolveInRoot(root, "/lib64/../lib64/libc.so.6"), `${root}/usr/lib64/libc-2.28.so`);
+    assert.equal(
+      await resolveInRoot(root, "/lib64/../lib64/libc.so.6"),
+      `${root}/usr/lib64/libc-2.28.so`,
+    );
   });
 });
 
@@ -65,7 +71,10 @@ Deno.test("resolveInRoot() fails with ELOOP after following 40 symlinks", async 
 
 Deno.test("resolveInRoot() fails with NotFound for a missing component", async () => {
   await withTree(DEBIAN, async (root) => {
-    await assert.rejects(resolveInRoot(root, "/lib/aarch64-linux-gnu/libc.so.6"), Deno.errors.NotFound);
+    await assert.rejects(
+      resolveInRoot(root, "/lib/aarch64-linux-gnu/libc.so.6"),
+      Deno.errors.NotFound,
+    );
   });
 });
 
