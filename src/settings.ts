@@ -97,7 +97,7 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue:
       "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:/host/lib64:/host/usr/lib64:/host/lib:/host/usr/lib:/host/lib/x86_64-linux-gnu:/host/usr/lib/x86_64-linux-gnu:/host/lib/aarch64-linux-gnu:/host/usr/lib/aarch64-linux-gnu",
     help:
-      "Library dirs of the host's Lustre tools: with hostLoader auto, the ones under /host (resolved inside /host) follow the host loader's own dir; tools run with the image's loader get all as LD_LIBRARY_PATH (the image's libc first)",
+      "Library dirs of the host's Lustre tools: with hostLoader auto only those under /host (resolved inside /host); with the image's loader, LD_LIBRARY_PATH (the image's libc first)",
   },
   {
     key: "hostLoader",

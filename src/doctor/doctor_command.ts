@@ -19,10 +19,10 @@ Exit status: 0 all passed, 1 something failed, 2 bad usage.
 
 Checks: the dynamic loader and libc the Lustre tools run with (setting
 hostLoader; "auto" resolves the host's inside /host); mount.lustre, lfs and
-lctl present (with their version); Lustre
-modules loaded (lctl get_param -n version); LNet NIDs (lctl list_nids); the
-MGS of every --source answering lctl ping; the kubelet dir; the driver's
-socket answering Probe (when --endpoint is given or the socket exists).
+lctl present (with their version); Lustre modules loaded (lctl get_param -n
+version); LNet NIDs (lctl list_nids); the MGS of every --source answering
+lctl ping; the kubelet dir; the driver's socket answering Probe (when
+--endpoint is given or the socket exists).
 
   --source MGS:/fs          A file system this node must reach, as in a PV's
                             "source" (repeat for several)

@@ -40,7 +40,7 @@ export async function checkToolLoader(
     case "outside-host-root":
       return pass(
         NAME,
-        `not used: ${launch.program} lies outside the host root and runs with the image's loader`,
+        `not used: ${launch.program} lies outside the host root and is started as it is`,
       );
     case "no-host-loader":
       return fail(

@@ -77,7 +77,7 @@ Deno.test("checkToolLoader() reports an explicit loader, none, tools outside the
   const outside = await check({ kind: "exec", program: "/sim/lctl", reason: "outside-host-root" });
   assert.deepEqual([outside.ok, outside.detail], [
     true,
-    "not used: /sim/lctl lies outside the host root and runs with the image's loader",
+    "not used: /sim/lctl lies outside the host root and is started as it is",
   ]);
   const missing = await check(new CommandNotFoundError("lctl", "/host/sbin"));
   assert.equal(missing.ok, false);
