@@ -197,7 +197,8 @@ function doctor(args: string[]): Promise<number> {
   return runDoctorCommand(args, {
     env: Deno.env.toObject(),
     readTextFile: (path) => Deno.readTextFileSync(path),
-    newRunner: (paths) => new SystemRunner({ hostLoader: "auto", ...paths }),
+    newRunner: ({ pathEnv, ldLibraryPath, hostLoader }) =>
+      new SystemRunner({ pathEnv, ldLibraryPath, hostLoader }),
     isDirectory: async (path) => (await stat(path))?.isDirectory === true,
     exists: async (path) => (await stat(path)) !== undefined,
     probe: async (endpoint, timeoutMs) => {

@@ -106,7 +106,8 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue:
       "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:/host/lib64:/host/usr/lib64:/host/lib:/host/usr/lib:/host/lib/x86_64-linux-gnu:/host/usr/lib/x86_64-linux-gnu:/host/lib/aarch64-linux-gnu:/host/usr/lib/aarch64-linux-gnu",
-    help: "LD_LIBRARY_PATH for the host's Lustre tools (the image's libc first)",
+    help:
+      "Library dirs of the host's Lustre tools: with hostLoader auto only those under /host (resolved inside /host); with the image's loader, LD_LIBRARY_PATH (the image's libc first)",
   },
   {
     key: "hostLoader",
@@ -115,7 +116,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue: "auto",
     help:
-      "Run host tools with the host's dynamic loader: auto (for tools under /host), none, or its path",
+      "Dynamic loader of host tools: auto (tools under /host run with the host's loader and libc, found inside /host through its own symlinks), none (the image's), or a loader path",
   },
   {
     key: "mountTimeoutMs",

@@ -43,6 +43,7 @@ Deno.test("doctor passes every check on a healthy node and exits 0", async () =>
     const result = await doctor(["--path-env", sim.pathEnv, "--kubelet-dir", dir, ...SOURCES]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.deepEqual([...result.checks.keys()], [
+      "host loader",
       "tool mount.lustre",
       "tool lfs",
       "tool lctl",
@@ -55,6 +56,7 @@ Deno.test("doctor passes every check on a healthy node and exits 0", async () =>
     assert.deepEqual(failed(result.checks), []);
     assert.equal(result.checks.get("tool lfs")?.detail, "version 2.15.6");
     assert.equal(result.checks.get("lnet nids")?.detail, "10.0.0.100@tcp");
+    assert.match(result.checks.get("host loader")!.detail, /^not used: .* outside the host root/);
   });
 });
 

@@ -175,7 +175,9 @@ function assertNodeInvariants(objects: Obj[], kubeletDir: string) {
       assert.ok(hostMounts.some((m) => isUnder(dir, m.mountPath)), `${dir} is mounted`);
     }
   }
-  // Host tools run with the image's loader, so the image's libc must win over the host's.
+  // Host tools run with the host's own loader (hostLoader auto, which uses only the /host dirs);
+  // for tools run with the image's loader instead, the image's libc must win over the host's.
+  assert.equal(config.hostLoader, "auto");
   const libDirs = config.ldLibraryPath.split(":");
   const firstHostLib = libDirs.findIndex((d) => d.startsWith("/host/"));
   for (const dir of ["/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu"]) {

@@ -1,5 +1,5 @@
 /** Runs every doctor check of a node and returns them in report order. */
-import type { CommandRunner } from "../exec/command_runner.ts";
+import type { CommandRunner, ToolLaunch } from "../exec/command_runner.ts";
 import type { LustreSource } from "../lustre/source.ts";
 import type { CheckResult } from "./check_result.ts";
 import {
@@ -10,6 +10,7 @@ import {
   LUSTRE_TOOLS,
   mgsNodesOf,
 } from "./lustre_checks.ts";
+import { checkToolLoader } from "./loader_check.ts";
 import { checkKubeletDir, checkSocket } from "./node_checks.ts";
 
 /** What to check. */
@@ -30,12 +31,15 @@ export interface DoctorDeps {
   readonly isDirectory: (path: string) => Promise<boolean>;
   /** Calls Probe on the endpoint; resolves with `ready`. */
   readonly probe: (endpoint: string, timeoutMs: number) => Promise<boolean>;
+  /** How the runner starts a tool; undefined skips the "host loader" check. */
+  readonly describe?: (command: string) => Promise<ToolLaunch>;
 }
 
 /** Runs the checks (independent ones at once) and lists them in a fixed order. */
 export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promise<CheckResult[]> {
   const lustre = { runner: deps.runner, timeoutMs: options.timeoutMs, pathEnv: options.pathEnv };
-  const [tools, modules, kubelet, socket] = await Promise.all([
+  const [loader, tools, modules, kubelet, socket] = await Promise.all([
+    deps.describe && checkToolLoader(LUSTRE_TOOLS[0][0], deps.describe),
     Promise.all(LUSTRE_TOOLS.map(([tool, flag]) => checkTool(tool, flag, lustre))),
     checkModules(lustre),
     checkKubeletDir(options.kubeletDir, deps.isDirectory),
@@ -47,5 +51,13 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   const mgs = await Promise.all(
     mgsNodesOf(options.sources).map((node) => checkMgs(node, nids.nids, lustre)),
   );
-  return [...tools, modules, nids.result, ...mgs, kubelet, ...(socket ? [socket] : [])];
+  return [
+    ...(loader ? [loader] : []),
+    ...tools,
+    modules,
+    nids.result,
+    ...mgs,
+    kubelet,
+    ...(socket ? [socket] : []),
+  ];
 }

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, type ConfigSources, parseConfig, settingFlagOptions } from "../config.ts";
-import type { CommandRunner } from "../exec/command_runner.ts";
+import type { CommandRunner, LaunchDescriber } from "../exec/command_runner.ts";
 import { type LustreSource, parseLustreSource } from "../lustre/source.ts";
 import { formatReport } from "./check_result.ts";
 import { runDoctor } from "./doctor.ts";
@@ -17,16 +17,19 @@ Checks this node's Lustre prerequisites and prints one line per check,
 "PASS|FAIL <check>: <detail>", with a "fix:" line under each failure.
 Exit status: 0 all passed, 1 something failed, 2 bad usage.
 
-Checks: mount.lustre, lfs and lctl present (with their version); Lustre
-modules loaded (lctl get_param -n version); LNet NIDs (lctl list_nids); the
-MGS of every --source answering lctl ping; the kubelet dir; the driver's
-socket answering Probe (when --endpoint is given or the socket exists).
+Checks: the dynamic loader and libc the Lustre tools run with (setting
+hostLoader; "auto" resolves the host's inside /host); mount.lustre, lfs and
+lctl present (with their version); Lustre modules loaded (lctl get_param -n
+version); LNet NIDs (lctl list_nids); the MGS of every --source answering
+lctl ping; the kubelet dir; the driver's socket answering Probe (when
+--endpoint is given or the socket exists).
 
   --source MGS:/fs          A file system this node must reach, as in a PV's
                             "source" (repeat for several)
   --endpoint unix:///csi/csi.sock   The driver's socket (env CSI_ENDPOINT)
   --path-env PATH           Where to find the Lustre tools (setting pathEnv)
-  --ld-library-path PATH    Their LD_LIBRARY_PATH (setting ldLibraryPath)
+  --ld-library-path PATH    Their library dirs (setting ldLibraryPath)
+  --host-loader auto|none|PATH   Their dynamic loader (setting hostLoader)
   --kubelet-dir DIR         Kubelet root dir (setting kubeletDir)
   --settings FILE           Read the settings file, as the node plugin does
   --timeout-ms N            Limit of each command and of Probe (default 10000)
@@ -41,7 +44,9 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** The real world as the command uses it; main.ts builds it. */
 export interface DoctorCommandDeps extends ConfigSources {
-  readonly newRunner: (paths: { pathEnv: string; ldLibraryPath: string }) => CommandRunner;
+  readonly newRunner: (
+    paths: { pathEnv: string; ldLibraryPath: string; hostLoader: string },
+  ) => CommandRunner & Partial<LaunchDescriber>;
   readonly isDirectory: (path: string) => Promise<boolean>;
   /** True when the path exists (the default socket is checked only then). */
   readonly exists: (path: string) => Promise<boolean>;
@@ -69,6 +74,7 @@ export async function runDoctorCommand(
   }
   const { config, sources, timeoutMs, endpointGiven } = parsed;
   const checkSocket = endpointGiven || await deps.exists(config.socketPath);
+  const runner = deps.newRunner(config);
   const results = await runDoctor({
     sources,
     kubeletDir: config.kubeletDir,
@@ -76,7 +82,8 @@ export async function runDoctorCommand(
     timeoutMs,
     pathEnv: config.pathEnv,
   }, {
-    runner: deps.newRunner(config),
+    runner,
+    describe: runner.describe?.bind(runner),
     isDirectory: deps.isDirectory,
     probe: async (endpoint, timeoutMs) => {
       if (!(await deps.exists(config.socketPath))) {

@@ -50,8 +50,9 @@ export async function checkTool(
     return fail(
       name,
       `${tool} ${versionFlag} failed: ${(error as Error).message}`,
-      `run "${tool} ${versionFlag}" on the host; in the container, a loader or library error ` +
-        `means --ld-library-path (setting ldLibraryPath) misses the host's library dirs`,
+      `run "${tool} ${versionFlag}" on the host; in the container, for a loader or library ` +
+        `error see the "host loader" check: with hostLoader auto the tools' library dirs under ` +
+        `/host must be on --ld-library-path (setting ldLibraryPath)`,
     );
   }
 }
