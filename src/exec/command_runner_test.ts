@@ -30,12 +30,14 @@ Deno.test("SystemRunner.run() finds programs on its PATH only and reports exits"
 
 Deno.test("SystemRunner.run() kills the whole process group at the timeout and returns", async () => {
   await withBin(async (bin) => {
-    await script(`${bin}/hang`, `/bin/sleep 300 & /bin/sleep 301; echo never`);
+    // Durations no other process on the machine uses, so pgrep finds only this group's children.
+    const tag = `${300 + Math.floor(Math.random() * 1e6) / 1e7}`;
+    await script(`${bin}/hang`, `/bin/sleep ${tag} & /bin/sleep ${tag}1; echo never`);
     const runner = new SystemRunner({ pathEnv: bin, ldLibraryPath: "" });
     const started = performance.now();
     await assert.rejects(runner.run("hang", [], { timeoutMs: 300 }), CommandTimeoutError);
     assert.ok(performance.now() - started < 3000);
-    const left = await new Deno.Command("pgrep", { args: ["-f", "sleep 30[01]"] }).output();
+    const left = await new Deno.Command("pgrep", { args: ["-f", `sleep ${tag}`] }).output();
     assert.equal(
       new TextDecoder().decode(left.stdout).trim(),
       "",

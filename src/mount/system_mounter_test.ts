@@ -7,7 +7,8 @@ import { isReadOnly, mountAt } from "./mountinfo.ts";
 Deno.test("SystemMounter binds with flags, reports errno, and keeps its worker threads bounded", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mounter-test-" });
   const mounter = new SystemMounter({
-    timeoutMs: 5000,
+    // Each call's timeout includes its wait for a worker: generous, as a loaded CI machine is slow.
+    timeoutMs: 30_000,
     scratchDir: `${dir}/scratch`,
     maxWorkers: 2,
   });
