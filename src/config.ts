@@ -37,6 +37,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly defaultMountOptions: readonly string[];
   readonly metricsAddress: string;
+  /** nsfs file of the host's mount namespace; "" keeps shared mounts in the driver's own. */
+  readonly hostMountNamespace: string;
   /** The settings file read, if any. */
   readonly settingsFile: string;
 }
@@ -102,6 +104,9 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     shutdownGraceMs: requireDuration("shutdownGraceMs", value("shutdownGraceMs")),
     defaultMountOptions: Object.freeze(requireOptions(value("defaultMountOptions"))),
     metricsAddress: requireAddress(value("metricsAddress")),
+    hostMountNamespace: value("hostMountNamespace").text === ""
+      ? ""
+      : requirePath("hostMountNamespace", value("hostMountNamespace")),
     settingsFile,
   });
 }

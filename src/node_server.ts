@@ -35,6 +35,7 @@ import type { Mounter } from "./mount/mounter.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
+import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
@@ -86,6 +87,8 @@ export interface NodeDeps {
   readonly client: { get(): Promise<ClientStatus> };
   /** Told each volume's condition (klustre_csi_volumes_abnormal). */
   readonly metrics?: Pick<MetricsHook, "volumeChecked" | "volumeForgotten">;
+  /** Where shared mounts live so that they survive restarts (hostMountNamespace). */
+  readonly keeper?: MountKeeper;
 }
 
 /** Builds the Node handlers. */
@@ -102,6 +105,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     unmountTimeoutMs: config.unmountTimeoutMs,
     checkTimeoutMs: checkMs,
     clientVersion: async () => (await deps.client.get()).version,
+    keeper: deps.keeper,
   });
   const stager = new Stager({
     mounter,

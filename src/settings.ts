@@ -37,7 +37,8 @@ export type SettingKey =
   | "probeCacheMs"
   | "shutdownGraceMs"
   | "defaultMountOptions"
-  | "metricsAddress";
+  | "metricsAddress"
+  | "hostMountNamespace";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -170,5 +171,15 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue: "",
     help: "HOST:PORT for /metrics and /healthz; empty turns the server off",
+  },
+  {
+    key: "hostMountNamespace",
+    flag: "host-mount-namespace",
+    env: ["KLUSTRE_HOST_MOUNT_NAMESPACE"],
+    kind: "string",
+    defaultValue: "",
+    help:
+      "The host's mount namespace file (/proc/1/ns/mnt with hostPID): shared Lustre mounts then " +
+      "live in a namespace pinned at <stateDir>/keeper/ns and survive restarts; empty turns it off",
   },
 ];
