@@ -26,7 +26,8 @@ async function sharedMounts(env: NodeEnv): Promise<string[]> {
 }
 
 Deno.test("100 publishes of one volume make exactly one Lustre mount", async () => {
-  await using env = await startNodeEnv();
+  // Also without a keeper namespace: the Lustre mount then lives in the driver's own.
+  await using env = await startNodeEnv({ hostNamespace: false });
   const ctx = { source: FS1 };
   await env.stage("pv-storm", ctx);
   const pods = Array.from({ length: 100 }, (_, i) => `pod-${i}`);

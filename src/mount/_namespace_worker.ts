@@ -9,6 +9,7 @@
  * the thread is always back in the keeper when the next one starts.
  */
 /// <reference lib="deno.worker" />
+import { unescapeOctal } from "./mountinfo.ts";
 
 const libc = Deno.dlopen("libc.so.6", {
   unshare: { parameters: ["i32"], result: "i32" },
@@ -182,10 +183,16 @@ function init(setup: KeeperSetup): boolean {
 /** From the host: a new mount namespace, private, without the kubelet dir; returns its fd. */
 function makeKeeper(kubeletDir: string): number {
   check("unshare CLONE_NEWNS", libc.symbols.unshare(CLONE_NEWNS));
-  // Nothing made here may reach the host, and pods' binds copied from the host
-  // must not keep their file systems busy here.
+  // Nothing made here may reach the host, and copies of pods' binds and of the
+  // host's own Lustre mounts must not keep those file systems busy here.
   mount(null, "/", MS_REC | MS_PRIVATE);
   libc.symbols.umount2(c(kubeletDir), MNT_DETACH);
+  for (const line of Deno.readTextFileSync("/proc/thread-self/mountinfo").split("\n")) {
+    const fields = line.split(" ");
+    if (fields[fields.indexOf("-") + 1] === "lustre") {
+      libc.symbols.umount2(c(unescapeOctal(fields[4])), MNT_DETACH);
+    }
+  }
   return openNs("/proc/thread-self/ns/mnt");
 }
 

@@ -19,7 +19,8 @@ export interface NodeEnvOptions {
   readonly controller?: boolean;
   /**
    * Run the driver in namespaces derived from a stand-in host namespace and
-   * keep shared mounts in a keeper pinned there (--host-mount-namespace).
+   * keep shared mounts in a keeper pinned there (--host-mount-namespace), as
+   * the DaemonSet does (default true).
    */
   readonly hostNamespace?: boolean;
 }
@@ -179,7 +180,7 @@ export async function startNodeEnv(options: NodeEnvOptions = {}): Promise<NodeEn
     const sim = await startSim(`${dir.path}/sim`, options.simState);
     const env = new NodeEnv(dir.path, sim, kubeletDir, options.driverArgs ?? [], dir);
     try {
-      if (options.hostNamespace) env.host = await HostNamespace.start();
+      if (options.hostNamespace ?? true) env.host = await HostNamespace.start();
       await env.start();
       if (options.controller) await env.startController();
     } catch (error) {
