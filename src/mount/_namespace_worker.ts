@@ -38,6 +38,8 @@ const MS_REC = 16384;
 const MS_PRIVATE = 1 << 18;
 const MNT_DETACH = 2;
 const EINVAL = 22;
+/** Copies of these host mounts are dropped from a new keeper. */
+const DROPPED_TYPES = new Set(["lustre", "overlay"]);
 const UMOUNT_NOFOLLOW = 8;
 const SYS_OPEN_TREE = 428n;
 const SYS_MOVE_MOUNT = 429n;
@@ -183,14 +185,16 @@ function init(setup: KeeperSetup): boolean {
 /** From the host: a new mount namespace, private, without the kubelet dir; returns its fd. */
 function makeKeeper(kubeletDir: string): number {
   check("unshare CLONE_NEWNS", libc.symbols.unshare(CLONE_NEWNS));
-  // Nothing made here may reach the host, and copies of pods' binds and of the
-  // host's own Lustre mounts must not keep those file systems busy here.
+  // Nothing made here may reach the host, and copies of pods' binds, of
+  // containers' root file systems and of the host's own Lustre mounts must
+  // not keep those file systems busy here.
   mount(null, "/", MS_REC | MS_PRIVATE);
   libc.symbols.umount2(c(kubeletDir), MNT_DETACH);
   for (const line of Deno.readTextFileSync("/proc/thread-self/mountinfo").split("\n")) {
     const fields = line.split(" ");
-    if (fields[fields.indexOf("-") + 1] === "lustre") {
-      libc.symbols.umount2(c(unescapeOctal(fields[4])), MNT_DETACH);
+    const point = unescapeOctal(fields[4] ?? "/");
+    if (point !== "/" && DROPPED_TYPES.has(fields[fields.indexOf("-") + 1])) {
+      libc.symbols.umount2(c(point), MNT_DETACH);
     }
   }
   return openNs("/proc/thread-self/ns/mnt");
