@@ -175,7 +175,9 @@ export class KeeperNamespace implements MountKeeper {
   }
 
   #send(request: KeeperRequest, timeoutMs: number): Promise<unknown> {
-    const worker = this.#worker!;
+    const worker = this.#worker;
+    // Another call's timeout may have ended the worker since open() answered.
+    if (!worker) return Promise.reject(new Error(`keeper ${request.op}: worker restarted, retry`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
