@@ -81,12 +81,13 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const logger = setupLogging(config.logLevel);
-  // Scrapes read the mount table through the mounter built below.
+  const keeper = mode === "node" ? keeperNamespace(config) : undefined;
+  // Scrapes read the mount table through the mounter built below (or the
+  // keeper's, where the node's Lustre mounts are).
   const metrics = new DriverMetrics({
-    mountInfo: () => mounter.mountInfo(),
-    mountsDir: `${config.stateDir}/${
-      mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER
-    }`,
+    mountInfo: () => keeper ? keeper.mountInfo() : mounter.mountInfo(),
+    mountsDir: keeper?.mountsDir ??
+      `${config.stateDir}/${mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER}`,
     version: DRIVER_VERSION,
   });
   const runner = new SystemRunner({
@@ -112,7 +113,6 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     timeoutMs: config.commandTimeoutMs,
     scratchDir: `${config.stateDir}/.scratch`,
   });
-  const keeper = mode === "node" ? keeperNamespace(config) : undefined;
   if (mode === "node") {
     const node = nodeHandlers({ config, runner, mounter, logger, client, metrics, keeper });
     await node.prepare();
