@@ -41,6 +41,8 @@ export interface Config {
   readonly controllerService: boolean;
   /** Volumes may ask for suid/dev binds (pods get nosuid,nodev otherwise). */
   readonly allowSuidDevVolumes: boolean;
+  /** nsfs file of the host's mount namespace; "" keeps shared mounts in the driver's own. */
+  readonly hostMountNamespace: string;
   /** The settings file read, if any. */
   readonly settingsFile: string;
   /** The host's mountinfo file ("" when not read). */
@@ -110,6 +112,9 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     metricsAddress: requireAddress(value("metricsAddress")),
     controllerService: requireBoolean("controllerService", value("controllerService")),
     allowSuidDevVolumes: requireBoolean("allowSuidDevVolumes", value("allowSuidDevVolumes")),
+    hostMountNamespace: value("hostMountNamespace").text === ""
+      ? ""
+      : requirePath("hostMountNamespace", value("hostMountNamespace")),
     settingsFile,
     hostMountInfo: requireOptionalPath("hostMountInfo", value("hostMountInfo")),
   });

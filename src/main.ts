@@ -22,6 +22,7 @@ import { CSI_SPEC_VERSION, DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
 import { controllerHandlers } from "./controller_server.ts";
 import { nodeHandlers } from "./node_server.ts";
 import { SystemMounter } from "./mount/system_mounter.ts";
+import { hostPathEnv, KEEPER_FOLDER, KeeperNamespace } from "./mount/mount_namespace.ts";
 import { CONTROLLER_MOUNTS_FOLDER, NODE_MOUNTS_FOLDER } from "./node/shared_mounts.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -80,13 +81,14 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const logger = setupLogging(config.logLevel);
-  // Scrapes read the mount table through the mounter built below.
+  const keeper = mode === "node" ? keeperNamespace(config) : undefined;
+  // Scrapes read the mount table through the mounter built below (or the
+  // keeper's, where the node's Lustre mounts are).
   const metrics = new DriverMetrics({
     lustreClientReady: async () => (await client.status()).ready,
-    mountInfo: () => mounter.mountInfo(),
-    mountsDir: `${config.stateDir}/${
-      mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER
-    }`,
+    mountInfo: () => keeper ? keeper.mountInfo() : mounter.mountInfo(),
+    mountsDir: keeper?.mountsDir ??
+      `${config.stateDir}/${mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER}`,
     version: DRIVER_VERSION,
   });
   const runner = new SystemRunner({
@@ -132,7 +134,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     scratchDir: `${config.stateDir}/.scratch`,
   });
   if (mode === "node") {
-    const node = nodeHandlers({ config, runner, mounter, logger, client, metrics });
+    const node = nodeHandlers({ config, runner, mounter, logger, client, metrics, keeper });
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {
@@ -158,6 +160,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       error: (error as Error).message,
     });
     mounter.close();
+    keeper?.close();
     return 1;
   }
   if (http) {
@@ -186,8 +189,21 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   await server.shutdown(config.shutdownGraceMs);
   await http?.shutdown();
   mounter.close();
+  keeper?.close();
   logger.info("Stopped");
   return 0;
+}
+
+/** The keeper namespace when hostMountNamespace is set (docs/install.md, "What a restart does"). */
+function keeperNamespace(config: Config): KeeperNamespace | undefined {
+  if (config.hostMountNamespace === "") return undefined;
+  return new KeeperNamespace({
+    hostNamespace: config.hostMountNamespace,
+    keeperDir: `${config.stateDir}/${KEEPER_FOLDER}`,
+    kubeletDir: config.kubeletDir,
+    pathEnv: hostPathEnv(config.pathEnv),
+    timeoutMs: config.commandTimeoutMs,
+  });
 }
 
 /** `klustre-csi doctor` with the real runner, file system and CSI client. */

@@ -35,6 +35,7 @@ import type { Mounter } from "./mount/mounter.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
+import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
 import { readHostMounts } from "./node/host_mounts.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
@@ -93,6 +94,8 @@ export interface NodeDeps {
   readonly client: Pick<LustreClient, "version" | "requireReady">;
   /** Told each volume's condition (klustre_csi_volumes_abnormal). */
   readonly metrics?: Pick<MetricsHook, "volumeChecked" | "volumeForgotten">;
+  /** Where shared mounts live so that they survive restarts (hostMountNamespace). */
+  readonly keeper?: MountKeeper;
 }
 
 /** Builds the Node handlers. */
@@ -110,6 +113,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     checkTimeoutMs: checkMs,
     clientVersion: () => deps.client.version(),
     clientReady: () => deps.client.requireReady(),
+    keeper: deps.keeper,
   });
   const stager = new Stager({
     mounter,

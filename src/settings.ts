@@ -47,7 +47,8 @@ export type SettingKey =
   | "metricsAddress"
   | "controllerService"
   | "hostMountInfo"
-  | "allowSuidDevVolumes";
+  | "allowSuidDevVolumes"
+  | "hostMountNamespace";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -208,5 +209,15 @@ export const SETTINGS: readonly Setting[] = [
     defaultValue: "false",
     help:
       "true lets a volume's mountOptions ask for suid or dev; pods' binds are nosuid,nodev otherwise",
+  },
+  {
+    key: "hostMountNamespace",
+    flag: "host-mount-namespace",
+    env: ["KLUSTRE_HOST_MOUNT_NAMESPACE"],
+    kind: "string",
+    defaultValue: "",
+    help:
+      "The host's mount namespace file (/proc/1/ns/mnt with hostPID): shared Lustre mounts then " +
+      "live in a namespace pinned at <stateDir>/keeper/ns and survive restarts; empty turns it off",
   },
 ];

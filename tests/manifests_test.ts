@@ -192,6 +192,7 @@ function assertNodeInvariants(objects: Obj[], kubeletDir: string) {
   assert.equal(spec.nodeSelector?.[CLIENT_LABEL], "true", "runs only on Lustre client nodes");
   assert.equal(spec.hostNetwork, true);
   assert.equal(spec.hostPID, true);
+  assert.equal(config.hostMountNamespace, "/proc/1/ns/mnt", "Lustre mounts survive restarts");
   assert.equal(spec.dnsPolicy, "Default", "the node's resolver, not cluster DNS");
   assert.equal(spec.priorityClassName, "system-node-critical");
   assert.equal(daemonSet.spec.updateStrategy.type, "RollingUpdate");

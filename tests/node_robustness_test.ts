@@ -18,12 +18,16 @@ async function retry<T>(call: () => Promise<T>, attempts = 40): Promise<T> {
   }
 }
 
+/** Mounts below the state dir in the driver's namespace, apart from the keeper's pin folder. */
 async function sharedMounts(env: NodeEnv): Promise<string[]> {
-  return (await env.driverMounts()).filter((p) => p.startsWith(`${env.stateDir}/`));
+  return (await env.driverMounts()).filter((p) =>
+    p.startsWith(`${env.stateDir}/`) && p !== `${env.stateDir}/keeper`
+  );
 }
 
 Deno.test("100 publishes of one volume make exactly one Lustre mount", async () => {
-  await using env = await startNodeEnv();
+  // Also without a keeper namespace: the Lustre mount then lives in the driver's own.
+  await using env = await startNodeEnv({ hostNamespace: false });
   const ctx = { source: FS1 };
   await env.stage("pv-storm", ctx);
   const pods = Array.from({ length: 100 }, (_, i) => `pod-${i}`);
@@ -39,7 +43,8 @@ Deno.test("100 publishes of one volume make exactly one Lustre mount", async () 
 });
 
 Deno.test("kill -9 in a publish storm, restart, kubelet retries: all succeed, nothing leaks", async () => {
-  await using env = await startNodeEnv();
+  // As in the DaemonSet: the restart gets a fresh copy of the host's mount namespace.
+  await using env = await startNodeEnv({ hostNamespace: true });
   const ctx = { source: FS1 };
   await env.stage("pv-crash", ctx);
   const pods = Array.from({ length: 60 }, (_, i) => `pod-${i}`);
@@ -62,10 +67,12 @@ Deno.test("kill -9 in a publish storm, restart, kubelet retries: all succeed, no
   for (const target of targets) {
     assert.equal(mounted.filter((p) => p === target).length, 1, `${target} is mounted once`);
   }
+  assert.equal((await env.sim.mountAttempts()).length, 1, "the restart adopted the Lustre mount");
   for (const pod of pods) await retry(() => env.unpublish("pv-crash", pod));
   await retry(() => env.unstage("pv-crash"));
   assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
   assert.deepEqual(await sharedMounts(env), []);
+  assert.deepEqual(env.lustreClientMounts(await env.keeperMounts()), [], "the keeper released it");
 });
 
 Deno.test("a hung mount.lustre returns within its timeout while other volumes keep publishing", async () => {

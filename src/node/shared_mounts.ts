@@ -16,6 +16,8 @@ import { SingleFlight } from "../single_flight.ts";
 import { LustreMountError } from "../lustre/lustre_mount_error.ts";
 import { compareVersions } from "../lustre/client_check.ts";
 import type { LustreSource } from "../lustre/source.ts";
+import type { MountKeeper } from "../mount/mount_namespace.ts";
+import { ensureKeptMount, keptPath, releaseKeptMount } from "./kept_mounts.ts";
 
 /** Folder of the node plugin's shared mounts below the state dir. */
 export const NODE_MOUNTS_FOLDER = "mounts";
@@ -44,6 +46,11 @@ export interface SharedMountsDeps {
   readonly clientVersion: () => Promise<string>;
   /** Throws when the Lustre client is not usable; checked before mount.lustre runs. */
   readonly clientReady?: () => Promise<void>;
+  /**
+   * Where the Lustre mounts live when they must survive restarts; each is
+   * then attached into this namespace at its usual path as a bind.
+   */
+  readonly keeper?: MountKeeper;
 }
 
 /** Which shared mount a volume uses. */
@@ -118,7 +125,9 @@ export class SharedMounts {
   /** The shared mount `choice` uses, if it is mounted now. */
   async find(choice: MountChoice): Promise<MountInfo | undefined> {
     const { path } = await this.#locate(choice);
-    return mountAt(await this.#deps.mounter.mountInfo(), path);
+    const keeper = this.#deps.keeper;
+    return mountAt(await this.#deps.mounter.mountInfo(), path) ??
+      (keeper && mountAt(await keeper.mountInfo(), keptPath(keeper, path)));
   }
 
   async #locate(choice: MountChoice): Promise<{ path: string; options: string[] }> {
@@ -139,6 +148,8 @@ export class SharedMounts {
    * uses any more. Returns the paths released.
    */
   async releaseUnused(): Promise<string[]> {
+    const keeper = this.#deps.keeper;
+    if (keeper) return await this.#releaseKept(keeper);
     const released: string[] = [];
     const mounts = await this.#deps.mounter.mountInfo();
     for (const shared of mounts.filter((m) => this.#isSharedMount(m))) {
@@ -153,6 +164,37 @@ export class SharedMounts {
           source: current.source,
         });
         released.push(current.mountPoint);
+      });
+    }
+    return released;
+  }
+
+  /**
+   * With a keeper: a shared mount is used while the host's mount table (or
+   * this namespace's) shows a directory of it; then it is detached here and
+   * unmounted in the keeper.
+   */
+  async #releaseKept(keeper: MountKeeper): Promise<string[]> {
+    const released: string[] = [];
+    const paths = new Set([
+      ...(await keeper.mountInfo()).filter((m) => m.mountPoint.startsWith(`${keeper.mountsDir}/`))
+        .map((m) => `${this.mountsDir}/${m.mountPoint.slice(keeper.mountsDir.length + 1)}`),
+      ...(await this.#deps.mounter.mountInfo()).filter((m) => this.#isSharedMount(m))
+        .map((m) => m.mountPoint),
+    ]);
+    for (const path of paths) {
+      await this.#mutex.run(path, async () => {
+        if (this.#users.has(path)) return;
+        const kept = keptPath(keeper, path);
+        const local = await this.#deps.mounter.mountInfo();
+        const shared = mountAt(await keeper.mountInfo(), kept) ?? mountAt(local, path);
+        if (!shared || this.#isUsed(shared, [...await keeper.hostMountInfo(), ...local])) return;
+        await releaseKeptMount(this.#deps, keeper, path);
+        this.#deps.logger.info("Released shared Lustre mount {path}", {
+          path,
+          source: shared.source,
+        });
+        released.push(path);
       });
     }
     return released;
@@ -180,6 +222,8 @@ export class SharedMounts {
   }
 
   async #ensure(fsSource: string, options: readonly string[], path: string): Promise<MountInfo> {
+    const keeper = this.#deps.keeper;
+    if (keeper) return await ensureKeptMount(this.#deps, keeper, { fsSource, options, path });
     const existing = mountAt(await this.#deps.mounter.mountInfo(), path);
     if (existing) {
       const health = await checkPathHealth(path, this.#deps.checkTimeoutMs);

@@ -24,6 +24,8 @@ export interface DriverOptions {
   readonly env?: Record<string, string>;
   /** Run in a new mount namespace (propagation unchanged), like a DaemonSet pod. */
   readonly ownNamespace?: boolean;
+  /** With ownNamespace: derive that namespace from this one (an nsfs path) instead of ours. */
+  readonly parentNamespace?: string;
   /** Wait for the socket to answer GetPluginInfo (default true). */
   readonly waitReady?: boolean;
 }
@@ -104,9 +106,12 @@ export async function startDriver(options: DriverOptions): Promise<DriverProcess
     `${options.dir}/state`,
     ...(options.args ?? []),
   ];
-  const [program, args] = options.ownNamespace
-    ? ["unshare", ["--mount", "--propagation", "unchanged", DENO, ...driverArgs]]
-    : [DENO, driverArgs];
+  const unshare = ["unshare", "--mount", "--propagation", "unchanged", DENO, ...driverArgs];
+  const [program, args] = !options.ownNamespace
+    ? [DENO, driverArgs]
+    : options.parentNamespace
+    ? ["nsenter", [`--mount=${options.parentNamespace}`, `--wd=${REPO}`, ...unshare]]
+    : [unshare[0], unshare.slice(1)];
   const child = new Deno.Command(program, {
     args,
     env: options.env,

@@ -5,6 +5,8 @@
  */
 import { type DriverProcess, startDriver, tempDir } from "./driver.ts";
 import { type Sim, startSim } from "./sim.ts";
+import type { MountInfo } from "../../src/mount/mountinfo.ts";
+import { HostNamespace } from "./host_namespace.ts";
 import { makeSharedKubeletDir, stagingPath, targetPath } from "./kubelet.ts";
 import { Node, VolumeCapability_AccessMode_Mode as Mode } from "../../src/csi/gen/csi_pb.ts";
 
@@ -15,12 +17,20 @@ export interface NodeEnvOptions {
   readonly driverArgs?: readonly string[];
   /** Also start a controller on the same simulator (dynamic provisioning). */
   readonly controller?: boolean;
+  /**
+   * Run the driver in namespaces derived from a stand-in host namespace and
+   * keep shared mounts in a keeper pinned there (--host-mount-namespace), as
+   * the DaemonSet does (default true).
+   */
+  readonly hostNamespace?: boolean;
 }
 
 /** A running test node. */
 export class NodeEnv implements AsyncDisposable {
   driver!: DriverProcess;
   controller?: DriverProcess;
+  /** The stand-in host namespace, when the env has one. */
+  host?: HostNamespace;
   constructor(
     readonly dir: string,
     readonly sim: Sim,
@@ -38,7 +48,9 @@ export class NodeEnv implements AsyncDisposable {
     this.driver = await startDriver({
       dir: `${this.dir}/driver`,
       ownNamespace: true,
+      parentNamespace: this.host?.nsPath,
       args: [
+        ...(this.host ? ["--host-mount-namespace", this.host.nsPath] : []),
         "--kubelet-dir",
         this.kubeletDir,
         "--path-env",
@@ -66,6 +78,19 @@ export class NodeEnv implements AsyncDisposable {
   async driverMounts(): Promise<string[]> {
     const text = await Deno.readTextFile(`/proc/${this.driver.pid}/mountinfo`);
     return text.split("\n").filter((l) => l).map((l) => l.split(" ")[4]);
+  }
+
+  /** The keeper namespace's mount table (needs a host namespace; empty before the driver made it). */
+  async keeperMounts() {
+    if (!this.host) throw new Error("This test node has no stand-in host namespace");
+    return await this.host.pinnedMountInfo(`${this.stateDir}/keeper/ns`);
+  }
+
+  /** Simulated Lustre client mounts in a mount table, apart from the simulator's own exports. */
+  lustreClientMounts(mounts: readonly MountInfo[]): string[] {
+    return mounts.filter((m) =>
+      m.fsType === "fuse.lustre" && !m.mountPoint.startsWith(`${this.sim.root}/`)
+    ).map((m) => m.mountPoint);
   }
 
   /** Stages like kubelet: creates the staging dir, calls NodeStageVolume. */
@@ -121,6 +146,7 @@ export class NodeEnv implements AsyncDisposable {
   async [Symbol.asyncDispose]() {
     await this.driver?.stop("SIGKILL").catch(() => undefined);
     await this.controller?.stop("SIGKILL").catch(() => undefined);
+    await this.host?.[Symbol.asyncDispose]().catch(() => undefined);
     await this.sim[Symbol.asyncDispose]().catch(() => undefined);
     await this.cleanup[Symbol.asyncDispose]();
   }
@@ -154,10 +180,12 @@ export async function startNodeEnv(options: NodeEnvOptions = {}): Promise<NodeEn
     const sim = await startSim(`${dir.path}/sim`, options.simState);
     const env = new NodeEnv(dir.path, sim, kubeletDir, options.driverArgs ?? [], dir);
     try {
+      if (options.hostNamespace ?? true) env.host = await HostNamespace.start();
       await env.start();
       if (options.controller) await env.startController();
     } catch (error) {
       await env.driver?.stop("SIGKILL").catch(() => undefined);
+      await env.host?.[Symbol.asyncDispose]().catch(() => undefined);
       await sim[Symbol.asyncDispose]();
       throw error;
     }
