@@ -72,6 +72,8 @@ export function startServer(root: string): ServerInfo {
   const child = new Deno.Command("setsid", {
     args: ["sleep", "infinity"],
     env: { [SERVER_ENV]: root },
+    // At "/", so that it keeps no other mount busy.
+    cwd: "/",
     stdin: "null",
     stdout: "null",
     stderr: "null",
