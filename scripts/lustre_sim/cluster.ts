@@ -1,7 +1,16 @@
 /** `lustre-sim up` and `lustre-sim down`: build and tear down a simulated cluster. */
 import { isWithin, readMountInfo } from "./mountinfo.ts";
-import { findProcesses, isAlive, processComm, processEnv, runOrThrow, terminate } from "./proc.ts";
+import {
+  findProcesses,
+  isAlive,
+  kill,
+  processComm,
+  processEnv,
+  runOrThrow,
+  terminate,
+} from "./proc.ts";
 import { startExport, unmount } from "./exports.ts";
+import { inServer, inServerAlready, SERVER_ENV, serverAlive, startServer } from "./server_ns.ts";
 import {
   parseConfig,
   readState,
@@ -58,8 +67,9 @@ function isRunning(root: string): boolean {
 export function up(rootArg: string, options: { repo: string; config?: SimConfig }): string[] {
   Deno.mkdirSync(rootArg, { recursive: true });
   const root = Deno.realPathSync(rootArg);
-  if (readState(root) !== null || isRunning(root)) {
-    if (isRunning(root)) {
+  const previous = readState(root);
+  if (previous !== null || isRunning(root)) {
+    if (isRunning(root) || serverAlive(previous?.runtime.server)) {
       throw new Error(
         `"${root}" already has a running simulator; run "lustre-sim down --root ${root}" first`,
       );
@@ -85,6 +95,9 @@ export function up(rootArg: string, options: { repo: string; config?: SimConfig 
   Deno.mkdirSync(paths.sysDir, { recursive: true });
   writeState(root, state);
   try {
+    // Exports live in this namespace, whoever mounts later (see server_ns.ts).
+    state.runtime.server = startServer(root);
+    writeState(root, state);
     for (const fs of state.fileSystems) {
       const tmpfs = paths.tmpfs(fs.name);
       Deno.mkdirSync(tmpfs, { recursive: true });
@@ -147,33 +160,48 @@ export function down(rootArg: string): string[] {
   );
   terminate(standIns, 200);
 
-  let unmounted = 0;
-  for (let pass = 0; pass < 5; pass++) {
-    const entries = readMountInfo();
-    const devs = new Set(state?.runtime.exports.map((e) => e.dev) ?? []);
-    for (const e of entries) {
-      if (isWithin(e.mountPoint, paths.srv) && e.fsType.startsWith("fuse")) devs.add(e.dev);
+  // Daemons stopped by a fault must run again to let go of their mounts and to die.
+  const daemonsOf = () => {
+    const recorded = (state?.runtime.exports ?? []).map((e) => e.pid).filter((pid) =>
+      pid > 0 && isAlive(pid) && processComm(pid) === "bindfs"
+    );
+    const found = findProcesses((argv) =>
+      argv[0].endsWith("bindfs") && argv.some((a) => isWithin(a, paths.srv))
+    );
+    return [...new Set([...recorded, ...found])];
+  };
+  for (const pid of daemonsOf()) kill(pid, "SIGCONT");
+
+  // Here, then in the server namespace when that is another one (if it can be entered).
+  const server = state && serverAlive(state.runtime.server) && !inServerAlready(state)
+    ? state
+    : null;
+  const there = <T>(fn: () => T, otherwise: T): T => {
+    if (!server) return otherwise;
+    try {
+      return inServer(server, fn);
+    } catch {
+      return otherwise;
     }
-    const clients = entries.filter((e) => devs.has(e.dev) && !isWithin(e.mountPoint, paths.srv));
-    const own = entries.filter((e) => isWithin(e.mountPoint, paths.srv) && !clients.includes(e));
-    const todo = [...clients.reverse(), ...own.reverse()];
-    if (todo.length === 0) break;
-    for (const e of todo) if (unmount(e.mountPoint)) unmounted++;
-  }
+  };
+  let unmounted = unmountAll(paths, state);
+  unmounted += there(() => unmountAll(paths, state), 0);
 
   // Daemons exit after their unmount; stop any that did not, and wait for all of them.
-  const recorded = (state?.runtime.exports ?? []).map((e) => e.pid).filter((pid) =>
-    pid > 0 && isAlive(pid) && processComm(pid) === "bindfs"
-  );
-  const found = findProcesses((argv) =>
-    argv[0].endsWith("bindfs") && argv.some((a) => isWithin(a, paths.srv))
-  );
-  const daemons = [...new Set([...recorded, ...found])];
+  const daemons = daemonsOf();
   terminate(daemons, 2000);
 
-  const left = readMountInfo().filter((e) =>
-    isWithin(e.mountPoint, paths.srv) || isWithin(e.mountPoint, paths.bin)
+  const leftHere = () =>
+    readMountInfo().filter((e) =>
+      isWithin(e.mountPoint, paths.srv) || isWithin(e.mountPoint, paths.bin)
+    );
+  const left = [...leftHere(), ...there(leftHere, [])];
+
+  // The server's keeper last: nothing of the simulator is left in its namespace.
+  const keepers = findProcesses((_, pid) =>
+    processComm(pid) === "sleep" && processEnv(pid).includes(`${SERVER_ENV}=${root}`)
   );
+  terminate(keepers, 200);
   if (left.length === 0) {
     for (const p of [paths.srv, `${root}/sys`, paths.bin]) {
       try {
@@ -192,9 +220,27 @@ export function down(rootArg: string): string[] {
   }
   return [
     `lustre-sim: down at ${root}: ${unmounted} mount(s) removed, ` +
-    `${daemons.length + standIns.length} process(es) stopped` +
+    `${daemons.length + standIns.length + keepers.length} process(es) stopped` +
     (left.length
       ? `, ${left.length} mount(s) left: ${left.map((e) => e.mountPoint).join(" ")}`
       : ""),
   ];
+}
+
+/** Unmounts client mounts of the simulator's devices, then its own mounts; returns how many. */
+function unmountAll(paths: ReturnType<typeof simPaths>, state: SimState | null): number {
+  let unmounted = 0;
+  for (let pass = 0; pass < 5; pass++) {
+    const entries = readMountInfo();
+    const devs = new Set(state?.runtime.exports.map((e) => e.dev) ?? []);
+    for (const e of entries) {
+      if (isWithin(e.mountPoint, paths.srv) && e.fsType.startsWith("fuse")) devs.add(e.dev);
+    }
+    const clients = entries.filter((e) => devs.has(e.dev) && !isWithin(e.mountPoint, paths.srv));
+    const own = entries.filter((e) => isWithin(e.mountPoint, paths.srv) && !clients.includes(e));
+    const todo = [...clients.reverse(), ...own.reverse()];
+    if (todo.length === 0) break;
+    for (const e of todo) if (unmount(e.mountPoint)) unmounted++;
+  }
+  return unmounted;
 }

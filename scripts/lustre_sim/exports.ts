@@ -3,7 +3,7 @@
  * tmpfs, so that killing the daemon (eviction) breaks every mount of it with ENOTCONN.
  */
 import { findProcesses, isBindfsFor, kill, run, runOrThrow, sleepMs } from "./proc.ts";
-import { isWithin, readMountInfo } from "./mountinfo.ts";
+import { isWithin, type MountEntry, readMountInfo } from "./mountinfo.ts";
 import { canonicalSource, type ExportInfo, simPaths, type SimState } from "./state.ts";
 
 /**
@@ -87,17 +87,19 @@ export function unmount(mountPoint: string): boolean {
 }
 
 /**
- * Unmounts unique-fsid and retired exports that no client mount uses any more.
+ * Unmounts unique-fsid and retired exports that no client mount uses any more: none here
+ * (run it in the server namespace) and none in `callerEntries` (the caller's mount table).
  * Must run under the state lock.
  */
-export function collectExports(state: SimState): void {
+export function collectExports(state: SimState, callerEntries: MountEntry[] = []): void {
   const srv = simPaths(state.runtime.root).srv;
-  const entries = readMountInfo();
+  const here = readMountInfo();
+  const entries = [...here, ...callerEntries];
   state.runtime.exports = state.runtime.exports.filter((e) => {
     if (e.kind === "main") return true;
     const used = entries.some((m) => m.dev === e.dev && !isWithin(m.mountPoint, srv));
     if (used) return true;
-    if (entries.some((m) => m.mountPoint === e.path)) unmount(e.path);
+    if (here.some((m) => m.mountPoint === e.path)) unmount(e.path);
     try {
       Deno.removeSync(e.path);
     } catch {

@@ -11,6 +11,7 @@ import { collectExports, liveExport, startExport } from "./exports.ts";
 import { newInstance, pruneRecords } from "./client_mounts.ts";
 import { simPaths, type SimState, updateState } from "./state.ts";
 import { defaultParams } from "./params.ts";
+import { attachFromServer, inServer, inServerAlready } from "./server_ns.ts";
 
 const USAGE = `
 This mount helper should only be invoked via the mount (8) command,
@@ -221,21 +222,34 @@ function main(ctx: StandInContext): number {
 
   return updateState(ctx.root, (s) => {
     pruneRecords(s);
-    collectExports(s);
-    const exp = opts.uniqueFsid
-      ? startExport(
-        s,
-        source.fsname,
-        simPaths(ctx.root).unique(source.fsname, s.runtime.nextUnique++),
-        "unique",
-      )
-      : liveExport(s, source.fsname);
+    // Exports are served in the namespace where `up` ran, whoever mounts (server_ns.ts).
+    const callerEntries = readMountInfo();
+    const exp = inServer(s, () => {
+      collectExports(s, callerEntries);
+      return opts.uniqueFsid
+        ? startExport(
+          s,
+          source.fsname,
+          simPaths(ctx.root).unique(source.fsname, s.runtime.nextUnique++),
+          "unique",
+        )
+        : liveExport(s, source.fsname);
+    });
     // The file system's root is the directory named after it inside the export.
     const from = `${exp.path}/${source.fsname}` + (source.subdir ? `/${source.subdir}` : "");
-    const r = run("mount", ["--bind", from, target]);
-    if (r.code !== 0) {
-      ctx.err(r.stderr.trim());
-      return fail(ctx, args, 22);
+    if (inServerAlready(s)) {
+      const r = run("mount", ["--bind", from, target]);
+      if (r.code !== 0) {
+        ctx.err(r.stderr.trim());
+        return fail(ctx, args, 22);
+      }
+    } else {
+      try {
+        attachFromServer(s, from, target);
+      } catch (e) {
+        ctx.err(`mount.lustre: ${(e as Error).message}`);
+        return fail(ctx, args, 22);
+      }
     }
     const flags = opts.mountFlags.join(",");
     if (flags !== "rw,strictatime") run("mount", ["-o", `remount,bind,${flags}`, target]);

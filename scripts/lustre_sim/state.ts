@@ -87,9 +87,18 @@ export interface QuotaLimits {
   ihard: number;
 }
 
+/** The keeper process of the namespace where `up` ran (see server_ns.ts). */
+export interface ServerInfo {
+  pid: number;
+  /** Its mount namespace, as /proc/PID/ns/mnt reads ("mnt:[4026532177]"). */
+  ns: string;
+}
+
 export interface Runtime {
   repo: string;
   root: string;
+  /** Where exports are served; absent in states of older simulators (caller's namespace). */
+  server?: ServerInfo;
   exports: ExportInfo[];
   mounts: ClientMount[];
   /** fsname -> "p:1000" / "u:0" / "g:0" -> limits. */
