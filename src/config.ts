@@ -37,6 +37,7 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly defaultMountOptions: readonly string[];
   readonly metricsAddress: string;
+  readonly hangProbeMs: number;
   /** The settings file read, if any. */
   readonly settingsFile: string;
 }
@@ -102,6 +103,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     shutdownGraceMs: requireDuration("shutdownGraceMs", value("shutdownGraceMs")),
     defaultMountOptions: Object.freeze(requireOptions(value("defaultMountOptions"))),
     metricsAddress: requireAddress(value("metricsAddress")),
+    hangProbeMs: requireDuration("hangProbeMs", value("hangProbeMs")),
     settingsFile,
   });
 }

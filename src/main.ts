@@ -22,6 +22,7 @@ import { CSI_SPEC_VERSION, DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
 import { controllerHandlers } from "./controller_server.ts";
 import { nodeHandlers } from "./node_server.ts";
 import { SystemMounter } from "./mount/system_mounter.ts";
+import { WorkerFsGate } from "./mount/fs_gate.ts";
 import { CONTROLLER_MOUNTS_FOLDER, NODE_MOUNTS_FOLDER } from "./node/shared_mounts.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -111,8 +112,14 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     timeoutMs: config.commandTimeoutMs,
     scratchDir: `${config.stateDir}/.scratch`,
   });
+  // File system calls inside Lustre mounts run in the gate's own threads.
+  const gate = new WorkerFsGate({
+    timeoutMs: config.commandTimeoutMs,
+    probeIntervalMs: config.hangProbeMs,
+    logger,
+  });
   if (mode === "node") {
-    const node = nodeHandlers({ config, runner, mounter, logger, client, metrics });
+    const node = nodeHandlers({ config, runner, mounter, logger, gate, client, metrics });
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {
@@ -121,6 +128,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       runner,
       mounter,
       logger,
+      gate,
       clientVersion: async () => (await client.get()).version,
     });
     await controller.prepare();
@@ -138,6 +146,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       error: (error as Error).message,
     });
     mounter.close();
+    gate.close();
     return 1;
   }
   if (http) {
@@ -164,6 +173,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   await server.shutdown(config.shutdownGraceMs);
   await http?.shutdown();
   mounter.close();
+  gate.close();
   logger.info("Stopped");
   return 0;
 }

@@ -32,8 +32,9 @@ import type { Config } from "./config.ts";
 import type { CommandRunner } from "./exec/command_runner.ts";
 import type { Logger } from "./log.ts";
 import type { Mounter } from "./mount/mounter.ts";
+import { type FsGate, gateKey } from "./mount/fs_gate.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
-import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
+import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { Stager } from "./node/stager.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
@@ -82,6 +83,8 @@ export interface NodeDeps {
   readonly runner: CommandRunner;
   readonly mounter: Mounter;
   readonly logger: Logger;
+  /** Runs every file system call on a path inside a Lustre mount. */
+  readonly gate: FsGate;
   /** The cached Lustre client check (its version decides unique_fsid). */
   readonly client: { get(): Promise<ClientStatus> };
   /** Told each volume's condition (klustre_csi_volumes_abnormal). */
@@ -101,6 +104,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     mountTimeoutMs: config.mountTimeoutMs,
     unmountTimeoutMs: config.unmountTimeoutMs,
     checkTimeoutMs: checkMs,
+    gate: deps.gate,
     clientVersion: async () => (await deps.client.get()).version,
   });
   const stager = new Stager({
@@ -109,9 +113,15 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     shared,
     stateDir: config.stateDir,
     checkTimeoutMs: checkMs,
+    gate: deps.gate,
     unmountTimeoutMs: config.unmountTimeoutMs,
   });
-  const stats = new VolumeStats({ runner: deps.runner, logger, timeoutMs: checkMs });
+  const stats = new VolumeStats({
+    runner: deps.runner,
+    logger,
+    gate: deps.gate,
+    timeoutMs: checkMs,
+  });
   const defaultMountOptions = config.defaultMountOptions;
 
   return {
@@ -153,7 +163,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const staging = requirePath(context, "stagingTargetPath", r.stagingTargetPath);
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
-        await unmountCascade(mounter, staging, config.unmountTimeoutMs);
+        await unmountCascade(mounter, staging, config.unmountTimeoutMs, BIND_STEPS);
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);
         return {};
@@ -236,7 +246,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const target = requirePath(context, "targetPath", r.targetPath);
       stats.forget(target);
       return await runOperation(context, target, async () => {
-        await unmountCascade(mounter, target, config.unmountTimeoutMs);
+        await unmountCascade(mounter, target, config.unmountTimeoutMs, BIND_STEPS);
         const info = await Deno.lstat(target).catch(() => undefined);
         if (info?.isDirectory) await removeDirectory(target);
         return {};
@@ -268,7 +278,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             );
           }
         }
-        const answer = await stats.measure(path);
+        const answer = await stats.measure(path, gateKey(mount));
         deps.metrics?.volumeChecked(volumeId, answer.volumeCondition.abnormal);
         return answer;
       });

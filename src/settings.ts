@@ -37,7 +37,8 @@ export type SettingKey =
   | "probeCacheMs"
   | "shutdownGraceMs"
   | "defaultMountOptions"
-  | "metricsAddress";
+  | "metricsAddress"
+  | "hangProbeMs";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -170,5 +171,13 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     defaultValue: "",
     help: "HOST:PORT for /metrics and /healthz; empty turns the server off",
+  },
+  {
+    key: "hangProbeMs",
+    flag: "hang-probe-ms",
+    env: ["KLUSTRE_HANG_PROBE_MS"],
+    kind: "duration",
+    defaultValue: "10000",
+    help: "How often a Lustre mount that stopped answering is probed again (one probe at a time)",
   },
 ];

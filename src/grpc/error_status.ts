@@ -6,6 +6,7 @@ import { CommandNotFoundError, CommandTimeoutError } from "../exec/command_error
 import { LustreMountError, MOUNT_LUSTRE_EXIT } from "../lustre/lustre_mount_error.ts";
 import { MountError, MountTimeoutError } from "../mount/mounter.ts";
 import { PathTimeoutError } from "../mount/path_health.ts";
+import { FsGateBusyError, FsNotAnsweringError } from "../mount/fs_gate.ts";
 
 /** What the client is told. */
 export interface ErrorStatus {
@@ -37,6 +38,9 @@ function codeOf(cause: unknown): Code {
     cause instanceof PathTimeoutError
   ) {
     return Code.DEADLINE_EXCEEDED;
+  }
+  if (cause instanceof FsNotAnsweringError || cause instanceof FsGateBusyError) {
+    return Code.UNAVAILABLE;
   }
   if (cause instanceof CommandNotFoundError) return Code.FAILED_PRECONDITION;
   if (cause instanceof LustreMountError) return lustreMountCode(cause.exitCode);

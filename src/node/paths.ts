@@ -5,7 +5,7 @@
  */
 import { Code, CsiError } from "../csi/csi_error.ts";
 import type { CallContext } from "../csi/requests.ts";
-import { withTimeout } from "../mount/path_health.ts";
+import type { FsGate } from "../mount/fs_gate.ts";
 import type { VolumeSpec } from "./volume_spec.ts";
 
 /**
@@ -16,14 +16,20 @@ import type { VolumeSpec } from "./volume_spec.ts";
 export async function requireVolumeDirectory(
   mountPath: string,
   spec: VolumeSpec,
-  options: { readonly volumeId: string; readonly timeoutMs: number },
+  options: {
+    readonly volumeId: string;
+    readonly timeoutMs: number;
+    /** Runs the calls inside the mount; `key` names the mount (gateKey). */
+    readonly gate: FsGate;
+    readonly key: string;
+  },
 ): Promise<string> {
-  const { volumeId, timeoutMs } = options;
+  const { volumeId, gate, key } = options;
   const dir = spec.dir;
   const wanted = dir === "/" ? mountPath : `${mountPath}${dir}`;
   let real: string;
   try {
-    real = await withTimeout(wanted, timeoutMs, () => Deno.realPath(wanted));
+    real = await gate.realPath(key, wanted);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new CsiError(
@@ -40,7 +46,7 @@ export async function requireVolumeDirectory(
       `Cannot stage volume "${volumeId}": directory "${dir}" leads outside "${spec.source.fsSource}" through a symlink`,
     );
   }
-  const info = await withTimeout(real, timeoutMs, () => Deno.stat(real));
+  const info = await gate.stat(key, real);
   if (!info.isDirectory) {
     throw new CsiError(
       Code.INVALID_ARGUMENT,

@@ -8,8 +8,8 @@ import { Code, CsiError } from "../csi/csi_error.ts";
 import type { Logger } from "../log.ts";
 import type { Mounter, MountFlag } from "../mount/mounter.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
-import { checkPathHealth } from "../mount/path_health.ts";
-import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
+import { type FsGate, gateKey } from "../mount/fs_gate.ts";
+import { BIND_STEPS, removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
 import { isLustreSource, parseLustreSource } from "../lustre/source.ts";
 import type { SharedMount, SharedMounts } from "./shared_mounts.ts";
 import type { VolumeSpec } from "./volume_spec.ts";
@@ -24,6 +24,8 @@ export interface StagerDeps {
   readonly stateDir: string;
   /** Bound of each health check and file system call. */
   readonly checkTimeoutMs: number;
+  /** Runs the file system calls inside Lustre mounts. */
+  readonly gate: FsGate;
   readonly unmountTimeoutMs: number;
 }
 
@@ -95,6 +97,8 @@ export class Stager {
       const directory = await requireVolumeDirectory(mount.path, spec, {
         volumeId,
         timeoutMs: this.#deps.checkTimeoutMs,
+        gate: this.#deps.gate,
+        key: gateKey(mount.info),
       });
       await mounter.bind(directory, staging, flags);
       return undefined;
@@ -142,8 +146,9 @@ export class Stager {
   }
 
   /**
-   * Unmounts `mount` at `path` when the path no longer answers; returns
+   * Unmounts `mount` at `path` when the path fails (stale); returns
    * whether it did (false when nothing is mounted or the mount is healthy).
+   * @throws FsNotAnsweringError when the mount hangs (it is left alone)
    */
   async unmountStale(
     path: string,
@@ -151,14 +156,14 @@ export class Stager {
     options: { readonly what: string },
   ): Promise<boolean> {
     if (!mount) return false;
-    const health = await checkPathHealth(path, this.#deps.checkTimeoutMs);
+    const health = await this.#deps.gate.check(gateKey(mount), path);
     if (health.healthy) return false;
     this.#deps.logger.warn("{what} {path} is stale, repairing it: {reason}", {
       what: options.what,
       path,
       reason: health.reason,
     });
-    await unmountCascade(this.#deps.mounter, path, this.#deps.unmountTimeoutMs);
+    await unmountCascade(this.#deps.mounter, path, this.#deps.unmountTimeoutMs, BIND_STEPS);
     return true;
   }
 }
