@@ -214,8 +214,9 @@ export class WorkerFsGate implements FsGate {
           resolve();
         };
         const timer = setTimeout(() => {
-          const list = this.#waiting.get(key) ?? [];
-          this.#waiting.set(key, list.filter((w) => w !== wake));
+          const list = (this.#waiting.get(key) ?? []).filter((w) => w !== wake);
+          if (list.length > 0) this.#waiting.set(key, list);
+          else this.#waiting.delete(key);
           resolve();
         }, remaining);
         this.#waiting.set(key, [...(this.#waiting.get(key) ?? []), wake]);
