@@ -40,8 +40,15 @@ function threadsOf(env: NodeEnv): number {
   return [...Deno.readDirSync(`/proc/${env.driver.pid}/task`)].length;
 }
 
+/** A call that does not answer within this fails the test instead of hanging it. */
+const CALL_LIMIT = { timeoutMs: 5000 };
+
 function statsOf(env: NodeEnv, volumeId: string, volumePath: string) {
-  return env.driver.client.call(Node.method.nodeGetVolumeStats, { volumeId, volumePath });
+  return env.driver.client.call(
+    Node.method.nodeGetVolumeStats,
+    { volumeId, volumePath },
+    CALL_LIMIT,
+  );
 }
 
 Deno.test("a frozen file system never wedges the driver and recovers after thaw", async () => {
@@ -60,11 +67,11 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
     const storm = (async () => {
       const answers = [];
       for (let round = 0; round < 10; round++) {
-        answers.push(
-          ...await Promise.all(
-            Array.from({ length: 20 }, () => timed(() => statsOf(env, "pv-frozen", target))),
-          ),
+        const batch = await Promise.all(
+          Array.from({ length: 20 }, () => timed(() => statsOf(env, "pv-frozen", target))),
         );
+        answers.push(...batch);
+        if (batch.some((answer) => answer.error)) break;
       }
       return answers;
     })();
@@ -72,18 +79,18 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
     const others = [
       await timed(() => env.stage("pv-other", { source: FS2 })),
       await timed(() => env.publish("pv-other", "pod-b", { source: FS2 })),
-      await timed(() => env.driver.client.call(Identity.method.probe, {})),
-      await timed(() => env.driver.client.call(Node.method.nodeGetInfo, {})),
+      await timed(() => env.driver.client.call(Identity.method.probe, {}, CALL_LIMIT)),
+      await timed(() => env.driver.client.call(Node.method.nodeGetInfo, {}, CALL_LIMIT)),
     ];
     const answers = await storm;
-    assert.equal(answers.length, 200);
     for (const { value, error, ms } of answers) {
-      assert.equal(error, undefined);
+      assert.equal(error, undefined, `a stats call failed: ${error}`);
       assert.equal(value?.volumeCondition?.abnormal, true);
       assert.match(value?.volumeCondition?.message ?? "", NOT_ANSWERING);
       assert.equal(value?.usage.length, 2, "kubelet drops a stats answer without usage");
       assert.ok(ms < CHECK_TIMEOUT_MS + 1000, `a stats call took ${Math.round(ms)} ms`);
     }
+    assert.equal(answers.length, 200);
     for (const [i, { error, ms }] of others.entries()) {
       assert.equal(error, undefined, `call ${i} failed: ${error}`);
       assert.ok(ms < 2000, `call ${i} took ${Math.round(ms)} ms`);
@@ -101,7 +108,7 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
         targetPath: podC,
         volumeCapability: capability(),
         volumeContext: fs1,
-      })
+      }, CALL_LIMIT)
     );
     for (const { error, ms } of [stage, publish]) {
       assert.ok(error instanceof CallError, `${error}`);
