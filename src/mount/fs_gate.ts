@@ -110,6 +110,8 @@ export class WorkerFsGate implements FsGate {
   readonly #flights = new SingleFlight<FsCallReply>();
   /** Mounts with a probe in flight. */
   readonly #probing = new Set<string>();
+  /** Per mount, how to wake its running calls when its breaker opens. */
+  readonly #running = new Map<string, Set<() => void>>();
 
   constructor(options: WorkerFsGateOptions) {
     this.#options = options;
@@ -189,16 +191,24 @@ export class WorkerFsGate implements FsGate {
     if (!call) throw new FsGateBusyError(request.path, timeoutMs);
     call.reply.then(() => this.#freeSlot(key), () => this.#freeSlot(key));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const overran = new Promise<"overran">((resolve) => {
+    let wake: () => void = () => {};
+    const overran = new Promise<"overran" | "opened">((resolve) => {
       timer = setTimeout(() => resolve("overran"), Math.max(0, deadline - Date.now()));
+      wake = () => resolve("opened");
     });
+    const running = this.#running.get(key) ?? new Set();
+    this.#running.set(key, running.add(wake));
+    let result: FsCallReply | "overran" | "opened";
     try {
-      const result = await Promise.race([call.reply, overran]);
-      if (result !== "overran") return result;
+      result = await Promise.race([call.reply, overran]);
     } finally {
       clearTimeout(timer);
+      running.delete(wake);
+      if (running.size === 0 && this.#running.get(key) === running) this.#running.delete(key);
     }
+    if (result !== "overran" && result !== "opened") return result;
     this.#pool.abandon(call);
+    // Another call on the mount overran first: this one gives up at once too.
     throw this.#open(key, request.path, started);
   }
 
@@ -251,6 +261,7 @@ export class WorkerFsGate implements FsGate {
     };
     Deno.unrefTimer(breaker.timer as unknown as number);
     this.#breakers.set(key, breaker);
+    for (const wake of this.#running.get(key) ?? []) wake();
     this.#wakeAll(key);
     this.#options.logger?.warn(
       "Lustre file system not answering: {key}; calls on it fail at once until it answers",

@@ -162,6 +162,31 @@ Deno.test("WorkerFsGate.check() never calls a mount answering from a path that l
   }
 });
 
+Deno.test("WorkerFsGate.check() running on a mount gives up as soon as another call overruns", async () => {
+  const fs = new FakeFs();
+  const gate = new WorkerFsGate({ timeoutMs: 400, probeIntervalMs: 50, createWorker: fs.worker });
+  try {
+    fs.frozen = true;
+    const first = gate.check(FROZEN, "/fs1/a");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const events: string[] = [];
+    const second = gate.check(FROZEN, "/fs1/b").catch((error) => {
+      events.push("second gave up");
+      return error;
+    });
+    const ownDeadline = new Promise((resolve) => setTimeout(resolve, 400)).then(() => {
+      events.push("second's own deadline");
+    });
+    await assert.rejects(first, FsNotAnsweringError);
+    assert.ok((await second) instanceof FsNotAnsweringError);
+    await ownDeadline;
+    assert.deepEqual(events, ["second gave up", "second's own deadline"]);
+  } finally {
+    fs.thaw();
+    gate.close();
+  }
+});
+
 Deno.test("errorStatus() answers UNAVAILABLE for a mount that is not answering", () => {
   const cause = new FsNotAnsweringError(FROZEN, new Date("2026-01-01T00:00:00Z"), 10000);
   const status = errorStatus(new OperationError("stage", "pv-1", "/staging", cause));
