@@ -6,9 +6,10 @@
  * bounded by a timeout.
  *
  * Per mount (the caller's key) a circuit breaker: once a call overruns, the
- * mount counts as not answering and every further call on it fails at once
- * with FsNotAnsweringError, until one background probe (never more than one
- * in flight, retried every probe interval) answers within the timeout again.
+ * mount counts as not answering; the calls running on it give up and every
+ * further call fails at once with FsNotAnsweringError, until one background
+ * probe (never more than one in flight, retried every probe interval)
+ * answers within the timeout again.
  * A mount runs at most `perMount` calls at once, and the same call on the
  * same path runs once however many ask. Threads stay bounded: `poolSize`
  * workers for calls that have not overrun, plus at most `perMount + 1`
