@@ -57,11 +57,15 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
   });
   const fs1 = { source: FS1 };
   const fs1b = { source: FS1, subdir: await env.sim.mkdir("fs1", "b") };
+  const fs1c = { source: FS1, subdir: await env.sim.mkdir("fs1", "c") };
   const staging = await env.stage("pv-frozen", fs1);
   const target = await env.publish("pv-frozen", "pod-a", fs1);
+  // Another volume of fs1 keeps the node's fs1 mount in use throughout.
+  const kept = await env.stage("pv-kept", fs1b);
   assert.equal((await statsOf(env, "pv-frozen", target)).volumeCondition?.abnormal, false);
   await env.sim.fault("freeze", "fs1");
-  let thawed = false;
+  // Should the test itself block on the frozen file system, thaw it anyway.
+  const watchdog = setTimeout(() => env.sim.fault("thaw", "fs1"), 60_000);
   try {
     // Kubelet's stats loop on the frozen volume, 20 calls at a time.
     const storm = (async () => {
@@ -99,7 +103,7 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
     assert.ok(threads < THREAD_BOUND, `the driver runs ${threads} threads`);
 
     // Stage and publish on the frozen file system are refused at once: UNAVAILABLE.
-    const stage = await timed(() => env.stage("pv-frozen-2", fs1b));
+    const stage = await timed(() => env.stage("pv-frozen-2", fs1c));
     const podC = await targetPath(env.kubeletDir, "pod-c", "pv-frozen");
     const publish = await timed(() =>
       env.driver.client.call(Node.method.nodePublishVolume, {
@@ -118,27 +122,38 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
     }
     assert.ok(!(await mountsBelow(env.kubeletDir)).includes(podC));
 
-    // A pod leaving the frozen volume: unpublish answers and leaves no mount.
+    // The pod leaves the frozen volume: unpublish and unstage answer and leave no mount.
+    // (Not env.unstage: like kubelet it would mkdir -p the frozen staging path.)
     const unpublish = await timed(() => env.unpublish("pv-frozen", "pod-a"));
-    assert.equal(unpublish.error, undefined, `${unpublish.error}`);
-    assert.ok(!(await mountsBelow(env.kubeletDir)).includes(target), "target unmounted");
+    const unstage = await timed(() =>
+      env.driver.client.call(
+        Node.method.nodeUnstageVolume,
+        { volumeId: "pv-frozen", stagingTargetPath: staging },
+        CALL_LIMIT,
+      )
+    );
+    for (const { error, ms } of [unpublish, unstage]) {
+      assert.equal(error, undefined, `${error}`);
+      assert.ok(ms < 2000, `unmount took ${Math.round(ms)} ms`);
+    }
+    const left = await mountsBelow(env.kubeletDir);
+    assert.ok(!left.includes(target) && !left.includes(staging), left.join(" "));
   } finally {
+    clearTimeout(watchdog);
     await env.sim.fault("thaw", "fs1");
-    thawed = true;
   }
-  assert.ok(thawed);
   // The probe sees it answer again: normal stats within two probe intervals.
   const thawedAt = performance.now();
   let healthy = false;
   while (!healthy && performance.now() - thawedAt < 10_000) {
-    healthy = (await statsOf(env, "pv-frozen", staging)).volumeCondition?.abnormal === false;
+    healthy = (await statsOf(env, "pv-kept", kept)).volumeCondition?.abnormal === false;
     if (!healthy) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const recoveredMs = performance.now() - thawedAt;
   assert.ok(healthy, "stats are normal again after thaw");
   assert.ok(recoveredMs < 2 * PROBE_MS + 1000, `recovery took ${Math.round(recoveredMs)} ms`);
-  await env.stage("pv-frozen-2", fs1b);
+  await env.stage("pv-frozen-2", fs1c);
   await env.unpublish("pv-other", "pod-b");
-  for (const volume of ["pv-frozen", "pv-frozen-2", "pv-other"]) await env.unstage(volume);
+  for (const volume of ["pv-kept", "pv-frozen-2", "pv-other"]) await env.unstage(volume);
   assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
 });
