@@ -43,6 +43,7 @@ export interface Config {
   readonly allowSuidDevVolumes: boolean;
   /** nsfs file of the host's mount namespace; "" keeps shared mounts in the driver's own. */
   readonly hostMountNamespace: string;
+  readonly hangProbeMs: number;
   /** The settings file read, if any. */
   readonly settingsFile: string;
   /** The host's mountinfo file ("" when not read). */
@@ -115,6 +116,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     hostMountNamespace: value("hostMountNamespace").text === ""
       ? ""
       : requirePath("hostMountNamespace", value("hostMountNamespace")),
+    hangProbeMs: requireDuration("hangProbeMs", value("hangProbeMs")),
     settingsFile,
     hostMountInfo: requireOptionalPath("hostMountInfo", value("hostMountInfo")),
   });

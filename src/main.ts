@@ -23,6 +23,7 @@ import { controllerHandlers } from "./controller_server.ts";
 import { nodeHandlers } from "./node_server.ts";
 import { SystemMounter } from "./mount/system_mounter.ts";
 import { hostPathEnv, KEEPER_FOLDER, KeeperNamespace } from "./mount/mount_namespace.ts";
+import { WorkerFsGate } from "./mount/fs_gate.ts";
 import { CONTROLLER_MOUNTS_FOLDER, NODE_MOUNTS_FOLDER } from "./node/shared_mounts.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -133,8 +134,14 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     timeoutMs: config.commandTimeoutMs,
     scratchDir: `${config.stateDir}/.scratch`,
   });
+  // File system calls inside Lustre mounts run in the gate's own threads.
+  const gate = new WorkerFsGate({
+    timeoutMs: config.commandTimeoutMs,
+    probeIntervalMs: config.hangProbeMs,
+    logger,
+  });
   if (mode === "node") {
-    const node = nodeHandlers({ config, runner, mounter, logger, client, metrics, keeper });
+    const node = nodeHandlers({ config, runner, mounter, logger, gate, client, metrics, keeper });
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {
@@ -143,6 +150,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       runner,
       mounter,
       logger,
+      gate,
       clientVersion: () => client.version(),
     });
     await controller.prepare();
@@ -161,6 +169,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     });
     mounter.close();
     keeper?.close();
+    gate.close();
     return 1;
   }
   if (http) {
@@ -190,6 +199,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
   await http?.shutdown();
   mounter.close();
   keeper?.close();
+  gate.close();
   logger.info("Stopped");
   return 0;
 }

@@ -32,8 +32,9 @@ import type { Config } from "./config.ts";
 import type { CommandRunner } from "./exec/command_runner.ts";
 import type { Logger } from "./log.ts";
 import type { Mounter } from "./mount/mounter.ts";
+import { type FsGate, gateKey } from "./mount/fs_gate.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
-import { removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
+import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
@@ -90,6 +91,8 @@ export interface NodeDeps {
   readonly runner: CommandRunner;
   readonly mounter: Mounter;
   readonly logger: Logger;
+  /** Runs every file system call on a path inside a Lustre mount. */
+  readonly gate: FsGate;
   /** The Lustre client: checked before mounting, its version decides unique_fsid. */
   readonly client: Pick<LustreClient, "version" | "requireReady">;
   /** Told each volume's condition (klustre_csi_volumes_abnormal). */
@@ -114,6 +117,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     clientVersion: () => deps.client.version(),
     clientReady: () => deps.client.requireReady(),
     keeper: deps.keeper,
+    gate: deps.gate,
   });
   const stager = new Stager({
     mounter,
@@ -122,11 +126,17 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     stateDir: config.stateDir,
     kubeletDir: config.kubeletDir,
     checkTimeoutMs: checkMs,
+    gate: deps.gate,
     unmountTimeoutMs: config.unmountTimeoutMs,
     hostMounts: () =>
       readHostMounts({ path: config.hostMountInfo ?? "", timeoutMs: checkMs, logger }),
   });
-  const stats = new VolumeStats({ runner: deps.runner, logger, timeoutMs: checkMs });
+  const stats = new VolumeStats({
+    runner: deps.runner,
+    logger,
+    gate: deps.gate,
+    timeoutMs: checkMs,
+  });
   const defaultMountOptions = config.defaultMountOptions;
   const bindDeps = {
     mounter,
@@ -176,7 +186,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
-        await unmountCascade(mounter, staging, config.unmountTimeoutMs);
+        await unmountCascade(mounter, staging, config.unmountTimeoutMs, BIND_STEPS);
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);
         return {};
@@ -263,7 +273,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const target = kubeletPath(context, "targetPath", r.targetPath);
       stats.forget(target);
       return await runOperation(context, target, async () => {
-        await unmountCascade(mounter, target, config.unmountTimeoutMs);
+        await unmountCascade(mounter, target, config.unmountTimeoutMs, BIND_STEPS);
         const info = await Deno.lstat(target).catch(() => undefined);
         if (info?.isDirectory) await removeDirectory(target);
         return {};
@@ -295,7 +305,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             );
           }
         }
-        const answer = await stats.measure(path);
+        const answer = await stats.measure(path, gateKey(mount));
         deps.metrics?.volumeChecked(volumeId, answer.volumeCondition.abnormal);
         return answer;
       });

@@ -48,7 +48,8 @@ export type SettingKey =
   | "controllerService"
   | "hostMountInfo"
   | "allowSuidDevVolumes"
-  | "hostMountNamespace";
+  | "hostMountNamespace"
+  | "hangProbeMs";
 
 /** Every setting, in documentation order. */
 export const SETTINGS: readonly Setting[] = [
@@ -219,5 +220,13 @@ export const SETTINGS: readonly Setting[] = [
     help:
       "The host's mount namespace file (/proc/1/ns/mnt with hostPID): shared Lustre mounts then " +
       "live in a namespace pinned at <stateDir>/keeper/ns and survive restarts; empty turns it off",
+  },
+  {
+    key: "hangProbeMs",
+    flag: "hang-probe-ms",
+    env: ["KLUSTRE_HANG_PROBE_MS"],
+    kind: "duration",
+    defaultValue: "10000",
+    help: "How often a Lustre mount that stopped answering is probed again (one probe at a time)",
   },
 ];

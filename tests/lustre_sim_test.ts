@@ -340,6 +340,37 @@ Deno.test("lustre-sim fault evict breaks every mount with ENOTCONN", opts, async
   assert.equal((await sim.cli(["fault", "evict", "nofs"])).code, 2);
 });
 
+Deno.test("lustre-sim fault freeze blocks every access until thaw", opts, async () => {
+  await using sim = await Sim.up();
+  const a = sim.target("a");
+  const b = sim.target("b");
+  const other = sim.target("other");
+  assert.equal((await sim.tool("mount.lustre", ["10.0.0.1@tcp:/fs1", a])).code, 0);
+  Deno.writeTextFileSync(`${a}/f`, "kept");
+  assert.equal((await exec("mount", ["--bind", a, b])).code, 0);
+  assert.equal((await sim.tool("mount.lustre", ["10.0.0.1@tcp:/fs2", other])).code, 0);
+  const r = await sim.cli(["fault", "freeze", "fs1"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /freeze fs1: 1 FUSE daemon\(s\) stopped/);
+  // Blocked, not failed: `timeout` has to kill the readers (exit 124).
+  const reader = new Deno.Command("cat", { args: [`${b}/f`], stdout: "piped" }).spawn();
+  for (const path of [a, `${b}/f`]) {
+    assert.equal((await exec("timeout", ["0.5", "stat", path])).code, 124, path);
+  }
+  assert.equal((await exec("timeout", ["5", "stat", other])).code, 0, "fs2 still answers");
+  assert.equal((await sim.cli(["fault", "thaw", "fs1"])).code, 0);
+  const { code, stdout } = await reader.output();
+  assert.equal(code, 0);
+  assert.equal(new TextDecoder().decode(stdout), "kept", "the blocked read returns after thaw");
+  assert.equal((await exec("timeout", ["5", "stat", a])).code, 0);
+  assert.equal((await sim.cli(["fault", "freeze", "nofs"])).code, 2);
+  // down thaws before it unmounts and stops the daemons.
+  assert.equal((await sim.cli(["fault", "freeze", "fs1"])).code, 0);
+  assert.equal((await sim.cli(["down"])).code, 0);
+  assert.deepEqual(mountsUnder(sim.mnt), []);
+  assert.deepEqual(liveBindfsUnder(sim.root), []);
+});
+
 Deno.test("lustre-sim down removes every mount and process and is safe twice", opts, async () => {
   const sim = await Sim.up();
   const a = sim.target("a");

@@ -9,7 +9,7 @@ import {
   runOrThrow,
   terminate,
 } from "./proc.ts";
-import { startExport, unmount } from "./exports.ts";
+import { startExport, thawAll, unmount } from "./exports.ts";
 import { inServer, inServerAlready, SERVER_ENV, serverAlive, startServer } from "./server_ns.ts";
 import {
   parseConfig,
@@ -80,7 +80,7 @@ export function up(rootArg: string, options: { repo: string; config?: SimConfig 
   const paths = simPaths(root);
   const state: SimState = {
     ...structuredClone(config),
-    faults: { mgsDown: null, hang: [], slow: null },
+    faults: { mgsDown: null, hang: [], slow: null, frozen: [] },
     runtime: {
       repo: options.repo,
       root,
@@ -151,6 +151,9 @@ export function down(rootArg: string): string[] {
   } catch {
     // half-written state: fall back to scanning
   }
+
+  // Continue frozen daemons first, so that nothing stays blocked on their mounts.
+  thawAll(paths.srv, state);
 
   // Stand-ins of this root that are still running (hung mounts).
   const me = new Set([Deno.pid, Deno.ppid]);

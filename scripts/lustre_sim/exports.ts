@@ -30,6 +30,8 @@ export function startExport(
   // Lustre mounts use strictatime unless asked otherwise; binds inherit it.
   runOrThrow("mount", ["-o", "remount,bind,strictatime", mountPoint]);
   const [pid] = findProcesses((argv) => isBindfsFor(argv, mountPoint));
+  // A new instance of a frozen file system is frozen too.
+  if (pid && state.faults.frozen?.includes(fs)) stopped([pid], "SIGSTOP");
   const info: ExportInfo = {
     fs,
     path: mountPoint,
@@ -78,6 +80,52 @@ export function evictExports(state: SimState, fs: string): number {
     sleepMs(20);
   }
   return killed;
+}
+
+/**
+ * Stops (SIGSTOP, "freeze") or continues (SIGCONT, "thaw") every daemon serving `fs`, waiting
+ * until the kernel shows them stopped or running. While stopped, every file operation on any
+ * mount of `fs` blocks in the kernel, like a Lustre client waiting for a down server.
+ * Returns the number of daemons signalled.
+ */
+export function signalExports(state: SimState, fs: string, signal: "SIGSTOP" | "SIGCONT"): number {
+  const frozen = (state.faults.frozen ?? []).filter((f) => f !== fs);
+  state.faults.frozen = signal === "SIGSTOP" ? [...frozen, fs] : frozen;
+  const pids = state.runtime.exports.filter((e) => e.fs === fs && !e.evicted).flatMap((e) =>
+    findProcesses((argv) => isBindfsFor(argv, e.path))
+  );
+  return stopped(pids, signal);
+}
+
+/** Continues every bindfs daemon of the simulator (before `down` unmounts and stops them). */
+export function thawAll(srv: string, state: SimState | null): void {
+  const pids = findProcesses((argv) =>
+    argv[0].endsWith("bindfs") && argv.some((a) => isWithin(a, srv))
+  );
+  stopped([...new Set([...pids, ...(state?.runtime.exports.map((e) => e.pid) ?? [])])], "SIGCONT");
+  if (state) state.faults.frozen = [];
+}
+
+/** Sends SIGSTOP or SIGCONT and waits (up to 2 s) until the processes are in that state. */
+function stopped(pids: number[], signal: "SIGSTOP" | "SIGCONT"): number {
+  const live = pids.filter((pid) => pid > 0 && processState(pid) !== "");
+  for (const pid of live) kill(pid, signal);
+  const deadline = Date.now() + 2000;
+  const done = (pid: number) => {
+    const state = processState(pid);
+    return state === "" || (signal === "SIGSTOP") === (state === "T");
+  };
+  while (!live.every(done) && Date.now() < deadline) sleepMs(10);
+  return live.length;
+}
+
+/** The state letter of a process (R, S, D, T, Z, ...); "" when it is gone. */
+function processState(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/stat`).replace(/^.*\) /s, "")[0] ?? "";
+  } catch {
+    return "";
+  }
 }
 
 /** Unmounts a mount point: plain, then lazy. Returns false when it is still mounted. */

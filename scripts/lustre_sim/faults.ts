@@ -1,6 +1,6 @@
 /** `lustre-sim fault --root DIR KIND [ARGS]`: switches faults in the state. */
 import { parseArgs } from "node:util";
-import { evictExports } from "./exports.ts";
+import { evictExports, signalExports } from "./exports.ts";
 import { canonicalNid } from "./source.ts";
 import { simPaths, type SimState, updateState } from "./state.ts";
 
@@ -12,6 +12,8 @@ export const FAULT_KINDS: Record<string, string> = {
   "slow": "--delay-ms N [--cmd CMD|all] | off   CMD waits N ms before it runs",
   "modules-missing": "on|off               mount exits 19, lctl get_param version fails",
   "evict": "FSNAME                      kill FSNAME's FUSE daemons: ENOTCONN everywhere",
+  "freeze": "FSNAME                     stop (SIGSTOP) FSNAME's FUSE daemons: every access blocks",
+  "thaw": "FSNAME                       continue (SIGCONT) them: blocked calls return",
   "version": "X.Y.Z                     reported client version (>= 2.15.8 accepts unique_fsid)",
 };
 
@@ -119,6 +121,19 @@ export function applyFault(root: string, kind: string, args: string[]): string {
         return evictExports(s, arg);
       });
       return `evict ${arg}: ${killed} FUSE daemon(s) killed`;
+    }
+    case "freeze":
+    case "thaw": {
+      if (!arg) throw new FaultUsageError(`${kind} needs FSNAME`);
+      const count = change((s) => {
+        if (!s.fileSystems.some((f) => f.name === arg)) {
+          throw new FaultUsageError(`Unknown file system "${arg}"`);
+        }
+        return signalExports(s, arg, kind === "freeze" ? "SIGSTOP" : "SIGCONT");
+      });
+      return `${kind} ${arg}: ${count} FUSE daemon(s) ${
+        kind === "freeze" ? "stopped" : "continued"
+      }`;
     }
     case "version": {
       if (!arg || !/^\d+\.\d+\.\d+$/.test(arg)) throw new FaultUsageError("version needs X.Y.Z");

@@ -42,6 +42,8 @@ export interface Faults {
   hang: string[];
   /** Extra delay before a stand-in runs. */
   slow: { cmds: string[]; delayMs: number } | null;
+  /** File systems whose FUSE daemons are stopped (SIGSTOP): every access blocks. */
+  frozen?: string[];
 }
 
 /** A bindfs daemon serving a file system. */

@@ -7,6 +7,7 @@ import type { Config } from "../config.ts";
 import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Logger } from "../log.ts";
 import type { Mounter } from "../mount/mounter.ts";
+import type { FsGate } from "../mount/fs_gate.ts";
 import type { LustreSource } from "../lustre/source.ts";
 import { splitMountOptions } from "../lustre/mount_options.ts";
 import { CONTROLLER_MOUNTS_FOLDER, SharedMounts } from "../node/shared_mounts.ts";
@@ -26,6 +27,8 @@ export interface ControllerMountsDeps {
   readonly runner: CommandRunner;
   readonly mounter: Mounter;
   readonly logger: Logger;
+  /** Runs the health checks of the controller's mounts. */
+  readonly gate: FsGate;
   /** The Lustre client version, for unique_fsid. */
   readonly clientVersion: () => Promise<string>;
 }
@@ -55,6 +58,7 @@ export class ControllerMounts {
       mountTimeoutMs: config.mountTimeoutMs,
       unmountTimeoutMs: config.unmountTimeoutMs,
       checkTimeoutMs: config.commandTimeoutMs,
+      gate: deps.gate,
       clientVersion: deps.clientVersion,
     });
     this.#clientOptions = [...splitMountOptions(config.defaultMountOptions).client].sort();

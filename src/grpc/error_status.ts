@@ -7,6 +7,7 @@ import { LustreMountError, MOUNT_LUSTRE_EXIT } from "../lustre/lustre_mount_erro
 import { MountError, MountTimeoutError } from "../mount/mounter.ts";
 import { PathTimeoutError } from "../mount/path_health.ts";
 import { LustreClientNotReadyError } from "../lustre/client_state.ts";
+import { FsGateBusyError, FsNotAnsweringError } from "../mount/fs_gate.ts";
 
 /** What the client is told. */
 export interface ErrorStatus {
@@ -38,6 +39,9 @@ function codeOf(cause: unknown): Code {
     cause instanceof PathTimeoutError
   ) {
     return Code.DEADLINE_EXCEEDED;
+  }
+  if (cause instanceof FsNotAnsweringError || cause instanceof FsGateBusyError) {
+    return Code.UNAVAILABLE;
   }
   if (cause instanceof CommandNotFoundError || cause instanceof LustreClientNotReadyError) {
     return Code.FAILED_PRECONDITION;

@@ -15,6 +15,13 @@ export interface CascadeResult {
 const STEPS: readonly UnmountMode[] = ["plain", "force", "lazy"];
 
 /**
+ * The steps for a bind of a shared mount (staging and target paths): no
+ * MNT_FORCE, which aborts the calls of every user of the file system's
+ * superblock (Lustre's and FUSE's umount_begin), not only this bind's.
+ */
+export const BIND_STEPS: readonly UnmountMode[] = ["plain", "lazy"];
+
+/**
  * Unmounts every mount stacked at `path`.
  * @throws Error when even the lazy unmount fails
  */
@@ -22,13 +29,14 @@ export async function unmountCascade(
   mounter: Mounter,
   path: string,
   stepTimeoutMs: number,
+  steps: readonly UnmountMode[] = STEPS,
 ): Promise<CascadeResult> {
   const errors: string[] = [];
   let step: UnmountMode | "none" = "none";
   for (let layer = 0; layer < 16; layer++) {
     if (!mountAt(await mounter.mountInfo(), path)) return { step, errors };
     let done = false;
-    for (const mode of STEPS) {
+    for (const mode of steps) {
       try {
         await mounter.unmount(path, mode, stepTimeoutMs);
         step = mode;

@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import type { Mounter } from "../mount/mounter.ts";
 import type { MountKeeper } from "../mount/mount_namespace.ts";
 import { mountAt, type MountInfo } from "../mount/mountinfo.ts";
-import { checkPathHealth } from "../mount/path_health.ts";
+import { type FsGate, gateKey } from "../mount/fs_gate.ts";
 import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
 import { LustreMountError } from "../lustre/lustre_mount_error.ts";
 
@@ -19,6 +19,8 @@ export interface KeptMountDeps {
   readonly mountTimeoutMs: number;
   readonly unmountTimeoutMs: number;
   readonly checkTimeoutMs: number;
+  /** Runs the health checks inside the Lustre mount (bounded, per-mount circuit breaker). */
+  readonly gate: FsGate;
   /** Throws when the Lustre client is not usable; checked before mount.lustre runs. */
   readonly clientReady?: () => Promise<void>;
 }
@@ -43,7 +45,8 @@ export async function ensureKeptMount(
   const kept = keptPath(keeper, path);
   const local = mountAt(await deps.mounter.mountInfo(), path);
   if (local) {
-    const health = await checkPathHealth(path, deps.checkTimeoutMs);
+    // A hung mount is not stale: FsNotAnsweringError goes to the caller, no remount.
+    const health = await deps.gate.check(gateKey(local), path);
     if (health.healthy) return local;
     deps.logger.warn("Shared Lustre mount {path} is stale, mounting it again: {reason}", {
       path,
@@ -53,7 +56,7 @@ export async function ensureKeptMount(
   }
   if (mountAt(await keeper.mountInfo(), kept)) {
     const adopted = await attach(deps, keeper, kept, path);
-    const health = await checkPathHealth(path, deps.checkTimeoutMs);
+    const health = await deps.gate.check(gateKey(adopted), path);
     if (health.healthy) {
       deps.logger.info("Adopted shared Lustre mount {path} kept from before a restart", {
         path,

@@ -9,7 +9,7 @@ import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Logger } from "../log.ts";
 import type { Mounter } from "../mount/mounter.ts";
 import { mountAt, type MountInfo } from "../mount/mountinfo.ts";
-import { checkPathHealth } from "../mount/path_health.ts";
+import { type FsGate, gateKey } from "../mount/fs_gate.ts";
 import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
 import { KeyedMutex } from "../keyed_mutex.ts";
 import { SingleFlight } from "../single_flight.ts";
@@ -39,6 +39,8 @@ export interface SharedMountsDeps {
   readonly mountTimeoutMs: number;
   readonly unmountTimeoutMs: number;
   readonly checkTimeoutMs: number;
+  /** Runs the health check of a shared mount (bounded, per-mount circuit breaker). */
+  readonly gate: FsGate;
   /**
    * The Lustre client version, kept once known; throws (never answers "")
    * while it is not known, so the mount key cannot flip.
@@ -102,7 +104,7 @@ export class SharedMounts {
    * Ensures the shared mount for `choice` is mounted and healthy, then runs
    * `use` while no release can take it away. Uses of one mount run
    * concurrently; only mounting and releasing are serialised.
-   * @throws LustreMountError, LustreClientNotReadyError, CommandTimeoutError, MountError
+   * @throws LustreMountError, LustreClientNotReadyError, CommandTimeoutError, MountError, FsNotAnsweringError (hung mount)
    */
   async withMount<T>(choice: MountChoice, use: (mount: SharedMount) => Promise<T>): Promise<T> {
     const { path, options } = await this.#locate(choice);
@@ -226,7 +228,8 @@ export class SharedMounts {
     if (keeper) return await ensureKeptMount(this.#deps, keeper, { fsSource, options, path });
     const existing = mountAt(await this.#deps.mounter.mountInfo(), path);
     if (existing) {
-      const health = await checkPathHealth(path, this.#deps.checkTimeoutMs);
+      // A hung mount is not stale: FsNotAnsweringError goes to the caller, no remount.
+      const health = await this.#deps.gate.check(gateKey(existing), path);
       if (health.healthy) return existing;
       this.#deps.logger.warn("Shared Lustre mount {path} is stale, mounting it again: {reason}", {
         path,

@@ -1,3 +1,4 @@
+import type { FsGate } from "../mount/fs_gate.ts";
 import assert from "node:assert/strict";
 import { SharedMounts } from "./shared_mounts.ts";
 import { FakeRunner } from "../exec/fake_runner.ts";
@@ -49,9 +50,18 @@ function fakeNode(stateDir: string, answers: ClientStatus[]) {
     check: () => Promise.resolve(answers[Math.min(checks++, answers.length - 1)]),
     cacheMs: 0,
   });
+  const gate: FsGate = {
+    usage: () => Promise.reject(new Error("not used")),
+    stat: () => Promise.reject(new Error("not used")),
+    realPath: () => Promise.reject(new Error("not used")),
+    check: () => Promise.resolve({ healthy: true }),
+    notAnsweringSince: () => undefined,
+    close: () => {},
+  };
   const shared = new SharedMounts({
     runner,
     mounter,
+    gate,
     logger: new FakeLogger(),
     stateDir,
     kubeletDir: `${stateDir}/kubelet`,

@@ -8,8 +8,8 @@ import { Code, CsiError } from "../csi/csi_error.ts";
 import type { Logger } from "../log.ts";
 import type { Mounter, MountFlag } from "../mount/mounter.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
-import { checkPathHealth } from "../mount/path_health.ts";
-import { removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
+import { type FsGate, gateKey } from "../mount/fs_gate.ts";
+import { BIND_STEPS, removeDirectory, unmountCascade } from "../mount/unmount_cascade.ts";
 import { isLustreSource, parseLustreSource } from "../lustre/source.ts";
 import type { SharedMount, SharedMounts } from "./shared_mounts.ts";
 import { findHostCollision } from "./host_mounts.ts";
@@ -28,6 +28,8 @@ export interface StagerDeps {
   readonly kubeletDir: string;
   /** Bound of each health check and file system call. */
   readonly checkTimeoutMs: number;
+  /** Runs the file system calls inside Lustre mounts. */
+  readonly gate: FsGate;
   readonly unmountTimeoutMs: number;
   /** The host's mount table (empty when it is not read). */
   readonly hostMounts?: () => Promise<readonly MountInfo[]>;
@@ -183,8 +185,9 @@ export class Stager {
   }
 
   /**
-   * Unmounts `mount` at `path` when the path no longer answers; returns
+   * Unmounts `mount` at `path` when the path fails (stale); returns
    * whether it did (false when nothing is mounted or the mount is healthy).
+   * @throws FsNotAnsweringError when the mount hangs (it is left alone)
    */
   async unmountStale(
     path: string,
@@ -192,14 +195,14 @@ export class Stager {
     options: { readonly what: string },
   ): Promise<boolean> {
     if (!mount) return false;
-    const health = await checkPathHealth(path, this.#deps.checkTimeoutMs);
+    const health = await this.#deps.gate.check(gateKey(mount), path);
     if (health.healthy) return false;
     this.#deps.logger.warn("{what} {path} is stale, repairing it: {reason}", {
       what: options.what,
       path,
       reason: health.reason,
     });
-    await unmountCascade(this.#deps.mounter, path, this.#deps.unmountTimeoutMs);
+    await unmountCascade(this.#deps.mounter, path, this.#deps.unmountTimeoutMs, BIND_STEPS);
     return true;
   }
 }

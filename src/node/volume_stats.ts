@@ -6,7 +6,8 @@
 import { VolumeUsage_Unit } from "../csi/gen/csi_pb.ts";
 import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Logger } from "../log.ts";
-import { checkPathHealth, type FsUsage, readUsage } from "../mount/path_health.ts";
+import { type FsGate, FsNotAnsweringError } from "../mount/fs_gate.ts";
+import type { FsUsage } from "../mount/path_health.ts";
 import { type ProjectQuota, readProjectId, readProjectQuota } from "../lustre/project_quota.ts";
 
 /** How long a volume path's project ID is reused: it does not change while a volume is mounted. */
@@ -16,7 +17,9 @@ const PROJECT_ID_TTL_MS = 10 * 60 * 1000;
 export interface VolumeStatsDeps {
   readonly runner: CommandRunner;
   readonly logger: Logger;
-  /** Bound of each file system call and lfs command. */
+  /** Runs the file system calls on the volume's path. */
+  readonly gate: FsGate;
+  /** Bound of each lfs command. */
   readonly timeoutMs: number;
 }
 
@@ -36,13 +39,16 @@ export class VolumeStats {
     this.#deps = deps;
   }
 
-  /** Usage and condition of the volume mounted at `path`; never throws for a dead mount. */
-  async measure(path: string): Promise<VolumeStatsAnswer> {
-    const timeoutMs = this.#deps.timeoutMs;
-    const health = await checkPathHealth(path, timeoutMs);
-    if (!health.healthy) return abnormal(`Lustre mount is not answering: ${health.reason}`);
+  /**
+   * Usage and condition of the volume mounted at `path` from the mount
+   * `key` (gateKey); never throws for a dead or hung mount.
+   */
+  async measure(path: string, key: string): Promise<VolumeStatsAnswer> {
+    const { gate } = this.#deps;
     try {
-      const usage = await readUsage(path, timeoutMs);
+      const health = await gate.check(key, path);
+      if (!health.healthy) return abnormal(`Lustre mount is not answering: ${health.reason}`);
+      const usage = await gate.usage(key, path);
       const quota = await this.#projectQuota(path);
       return {
         usage: [
@@ -52,6 +58,7 @@ export class VolumeStats {
         volumeCondition: { abnormal: false, message: "Volume is mounted and answering" },
       };
     } catch (error) {
+      if (error instanceof FsNotAnsweringError) return abnormal(error.message);
       return abnormal(`Lustre mount is not answering: ${(error as Error).message}`);
     }
   }

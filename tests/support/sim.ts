@@ -56,6 +56,7 @@ export class Sim implements AsyncDisposable {
     );
   }
 
+  /** `down` continues (SIGCONT) frozen daemons first, so nothing stays blocked on them. */
   async [Symbol.asyncDispose]() {
     await lustreSim(["down", "--root", this.root]);
   }

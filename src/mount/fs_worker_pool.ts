@@ -1,0 +1,150 @@
+/**
+ * Worker threads of the file system gate. A worker runs one call at a time
+ * (fs_call_worker.ts). A worker whose call overran is abandoned: it no
+ * longer counts against the pool size (so a hung file system never starves
+ * the others), and it rejoins the pool when its call finally returns
+ * (terminate() cannot free a thread that is inside a system call).
+ */
+import type { FsCallReply, FsCallRequest } from "./fs_call_worker.ts";
+
+/** The part of a Worker the pool uses; tests pass fakes. */
+export interface WorkerLike {
+  postMessage(message: FsCallRequest): void;
+  onmessage: ((event: MessageEvent<FsCallReply>) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+  terminate(): void;
+}
+
+/** One call running on a worker. */
+export interface FsCall {
+  readonly reply: Promise<FsCallReply>;
+}
+
+/** Settings of the pool. */
+export interface FsWorkerPoolOptions {
+  /** Workers at most in calls that are not abandoned. */
+  readonly size: number;
+  /** Idle workers kept for the next calls; more are ended. */
+  readonly keepIdle?: number;
+  readonly create?: () => WorkerLike;
+}
+
+/** Thread counts of the pool. */
+export interface PoolCounts {
+  readonly busy: number;
+  readonly idle: number;
+  /** Abandoned workers still inside their call. */
+  readonly stuck: number;
+}
+
+/** Runs file system calls on a bounded set of worker threads. */
+export class FsWorkerPool {
+  readonly #options: FsWorkerPoolOptions;
+  #idle: WorkerLike[] = [];
+  readonly #busy = new Map<FsCall, WorkerLike>();
+  readonly #stuck = new Set<WorkerLike>();
+  #waiting: (() => void)[] = [];
+  #closed = false;
+
+  constructor(options: FsWorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Starts a call on a free worker, or returns undefined when all are busy. */
+  tryStart(request: FsCallRequest): FsCall | undefined {
+    if (this.#closed) throw new Error("The file system gate is closed");
+    let worker = this.#idle.pop();
+    if (!worker) {
+      if (this.#busy.size >= this.#options.size) return undefined;
+      worker = (this.#options.create ?? createWorker)();
+    }
+    const chosen = worker;
+    const call: { reply: Promise<FsCallReply> } = { reply: Promise.resolve({ errno: 0 }) };
+    call.reply = new Promise<FsCallReply>((resolve, reject) => {
+      chosen.onmessage = (event) => {
+        this.#finish(call, chosen, true);
+        resolve(event.data);
+      };
+      chosen.onerror = (event) => {
+        event.preventDefault();
+        this.#finish(call, chosen, false);
+        reject(new Error(`File system worker failed: ${event.message}`));
+      };
+    });
+    this.#busy.set(call, chosen);
+    chosen.postMessage(request);
+    return call;
+  }
+
+  /**
+   * Starts a call, waiting for a free worker until `deadline` (epoch ms);
+   * undefined when none came free in time.
+   */
+  async start(request: FsCallRequest, deadline: number): Promise<FsCall | undefined> {
+    while (true) {
+      const call = this.tryStart(request);
+      if (call) return call;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.#waiting = this.#waiting.filter((w) => w !== wake);
+          resolve();
+        }, remaining);
+        this.#waiting.push(wake);
+      });
+    }
+  }
+
+  /** The call overran: its worker stops counting against the size until it returns. */
+  abandon(call: FsCall): void {
+    const worker = this.#busy.get(call);
+    if (!worker) return;
+    this.#busy.delete(call);
+    this.#stuck.add(worker);
+    this.#waiting.shift()?.();
+  }
+
+  /** Threads per state. */
+  get counts(): PoolCounts {
+    return { busy: this.#busy.size, idle: this.#idle.length, stuck: this.#stuck.size };
+  }
+
+  /** Ends every worker (stuck ones end when their call returns). */
+  close(): void {
+    this.#closed = true;
+    for (const worker of [...this.#idle, ...this.#busy.values(), ...this.#stuck]) {
+      worker.terminate();
+    }
+    this.#idle = [];
+    this.#busy.clear();
+    this.#stuck.clear();
+  }
+
+  #finish(call: FsCall, worker: WorkerLike, reusable: boolean): void {
+    const wasStuck = this.#stuck.delete(worker);
+    const wasBusy = this.#busy.delete(call);
+    if (!wasStuck && !wasBusy) return;
+    worker.onmessage = null;
+    worker.onerror = null;
+    if (
+      reusable && !this.#closed &&
+      (this.#waiting.length > 0 || this.#idle.length < (this.#options.keepIdle ?? 2))
+    ) {
+      this.#idle.push(worker);
+    } else {
+      worker.terminate();
+    }
+    this.#waiting.shift()?.();
+  }
+}
+
+function createWorker(): WorkerLike {
+  return new Worker(new URL("./fs_call_worker.ts", import.meta.url), {
+    type: "module",
+  }) as unknown as WorkerLike;
+}
