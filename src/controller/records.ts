@@ -66,6 +66,31 @@ export class RecordStore {
     });
   }
 
+  /** Every record on the file system. */
+  async all(): Promise<VolumeRecord[]> {
+    const names: string[] = [];
+    try {
+      await this.#bounded(this.directory, async () => {
+        for await (const entry of Deno.readDir(this.directory)) {
+          if (entry.isFile && entry.name.endsWith(".json")) names.push(entry.name);
+        }
+      });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw error;
+    }
+    const records: VolumeRecord[] = [];
+    for (const name of names) {
+      const path = `${this.directory}/${name}`;
+      try {
+        records.push(JSON.parse(await this.#bounded(path, () => Deno.readTextFile(path))));
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    }
+    return records;
+  }
+
   /** Project IDs held by any record (retained and archived ones too). */
   async usedProjectIds(): Promise<Set<number>> {
     const used = new Set<number>();
