@@ -78,6 +78,7 @@ export function controllerHandlers(
     ...steps,
     allocation: new KeyedMutex(),
     preflight: new Preflight(steps),
+    creating: new Set(),
   };
   const retiring: RetireDeps = {
     ...steps,

@@ -33,6 +33,8 @@ export interface ProvisionDeps {
   readonly allocation: KeyedMutex;
   /** The checks before the first change; one for all calls. */
   readonly preflight: Preflight;
+  /** Directories ("fsname:/dir") a create is working on now; one for all calls. */
+  readonly creating: Set<string>;
 }
 
 /** One volume to provision, as CreateVolume resolved it. */
@@ -55,11 +57,34 @@ export async function provision(
   deps: ProvisionDeps,
   request: ProvisionRequest,
 ): Promise<VolumeRecord> {
-  const { runner, logger } = deps;
-  const timeoutMs = deps.config.commandTimeoutMs;
-  const { name, params, location, capacityBytes } = request;
+  const { name, params, location } = request;
   const dir = volumeDir(location);
   const volumeId = encodeVolumeId(location);
+  // Calls for one name are serialised by the caller; two names may map to one directory.
+  const busy = `${params.source.fsName}:${dir}`;
+  if (deps.creating.has(busy)) {
+    throw new CsiError(
+      Code.ABORTED,
+      `Cannot create volume "${name}": another CreateVolume call is working on directory "${dir}"; retry later`,
+    );
+  }
+  deps.creating.add(busy);
+  try {
+    return await create(deps, request, dir, volumeId);
+  } finally {
+    deps.creating.delete(busy);
+  }
+}
+
+async function create(
+  deps: ProvisionDeps,
+  request: ProvisionRequest,
+  dir: string,
+  volumeId: string,
+): Promise<VolumeRecord> {
+  const { runner, logger } = deps;
+  const timeoutMs = deps.config.commandTimeoutMs;
+  const { name, params, capacityBytes } = request;
   const shape = volumeShape(params);
   return await deps.mounts.onFileSystem(params.source, async (mountPath, records) => {
     const path = `${mountPath}${dir}`;
