@@ -91,32 +91,6 @@ export class RecordStore {
     return records;
   }
 
-  /** Project IDs held by any record (retained and archived ones too). */
-  async usedProjectIds(): Promise<Set<number>> {
-    const used = new Set<number>();
-    const names: string[] = [];
-    try {
-      await this.#bounded(this.directory, async () => {
-        for await (const entry of Deno.readDir(this.directory)) {
-          if (entry.isFile && entry.name.endsWith(".json")) names.push(entry.name);
-        }
-      });
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return used;
-      throw error;
-    }
-    for (const name of names) {
-      const path = `${this.directory}/${name}`;
-      try {
-        const record = JSON.parse(await this.#bounded(path, () => Deno.readTextFile(path)));
-        if (Number.isSafeInteger(record.projectId)) used.add(record.projectId);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-    }
-    return used;
-  }
-
   #path(dir: string): string {
     const hash = createHash("sha256").update(dir).digest("hex").slice(0, 40);
     return `${this.directory}/${hash}.json`;
