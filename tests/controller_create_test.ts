@@ -110,21 +110,7 @@ Deno.test("CreateVolume() refuses a missing pool before making anything, and war
 
 Deno.test("a failed step is named with the tool's error; the same request then resumes to one directory and one record", async () => {
   await using env = await startNodeEnv({ controller: true });
-  // An lfs whose setquota fails as on a client the servers refuse.
-  const real = `${env.sim.bin}/lfs.real`;
-  await Deno.rename(`${env.sim.bin}/lfs`, real);
-  await Deno.writeTextFile(
-    `${env.sim.bin}/lfs`,
-    `#!/bin/sh
-if [ "$1" = setquota ]; then
-  echo "lfs setquota: quotactl failed: Operation not permitted" >&2
-  echo "setquota failed: Operation not permitted" >&2
-  exit 1
-fi
-exec '${real}' "$@"
-`,
-    { mode: 0o755 },
-  );
+  await breakSetquota(env);
   const parameters = { source: FS1, basePath: "k8s" };
   const quota = await failure(create(env, "pvc-q", parameters));
   assert.equal(quota.code, Code.FAILED_PRECONDITION, quota.message);
@@ -140,7 +126,7 @@ exec '${real}' "$@"
   );
   assert.deepEqual((await records(env)).map((r) => r.state), ["creating"]);
 
-  await Deno.rename(real, `${env.sim.bin}/lfs`);
+  await fixSetquota(env);
   const { volume } = await create(env, "pvc-q", parameters);
   assert.equal(volume?.capacityBytes, GiB);
   assert.deepEqual(await list(serverPath(env, "fs1", "/k8s")), ["pvc-q"]);
@@ -159,20 +145,60 @@ exec '${real}' "$@"
   // Through a client mount, so that every client sees the change at once (no stale FUSE cache).
   const view = await mountClient(env, "fs1");
   await Deno.writeTextFile(`${view}/blocked`, "in the way");
-  const blocked = await failure(create(env, "pvc-d", { source: FS1, basePath: "blocked" }));
+  // One directory per claim name: a re-created claim maps to the same directory.
+  const claim = {
+    source: FS1,
+    basePath: "blocked",
+    subdirTemplate: "${pvc.metadata.namespace}-${pvc.metadata.name}",
+    "csi.storage.k8s.io/pvc/name": "data",
+    "csi.storage.k8s.io/pvc/namespace": "team",
+  };
+  const blocked = await failure(create(env, "pvc-old", claim));
   assert.equal(blocked.code, Code.FAILED_PRECONDITION, blocked.message);
-  assert.match(blocked.message, /step "mkdir \/blocked\/pvc-d" failed/);
+  assert.match(blocked.message, /step "mkdir \/blocked\/team-data" failed: Not a directory/);
   await Deno.remove(`${view}/blocked`);
-  // Never answered OK, so a fixed class with other parameters may finish it.
-  const fixed = await create(env, "pvc-d", { source: FS1, basePath: "blocked", stripeCount: "2" });
-  assert.equal(fixed.volume?.volumeId, "lustre.v1:10.0.0.1@tcp:/fs1/blocked//pvc-d");
-  assert.match(
-    await lfs(env, "getstripe", "-d", `${view}/blocked/pvc-d`),
-    /stripe_count:\s+2/,
-  );
-  assert.deepEqual((await records(env)).map((r) => r.state), ["ready", "ready"]);
+  // Never answered OK: the re-created claim, with a fixed class, takes the half-made volume over.
+  const fixed = await create(env, "pvc-new", { ...claim, stripeCount: "2" });
+  assert.equal(fixed.volume?.volumeId, "lustre.v1:10.0.0.1@tcp:/fs1/blocked//team-data");
+  assert.match(await lfs(env, "getstripe", "-d", `${view}/blocked/team-data`), /stripe_count:\s+2/);
+  const byName = async () =>
+    Object.fromEntries((await records(env)).map((r) => [String(r.name), r.state]));
+  assert.deepEqual(await byName(), { "pvc-q": "ready", "pvc-new": "ready" });
+
+  // A failed create, then the class moved to another basePath: the empty left-over goes.
+  await breakSetquota(env);
+  await failure(create(env, "pvc-s", { source: FS1, basePath: "old" }));
+  assert.deepEqual(await list(serverPath(env, "fs1", "/old")), ["pvc-s"]);
+  await fixSetquota(env);
+  await create(env, "pvc-s", { source: FS1, basePath: "new" });
+  assert.deepEqual(await list(serverPath(env, "fs1", "/old")), []);
+  assert.deepEqual(await list(serverPath(env, "fs1", "/new")), ["pvc-s"]);
+  assert.deepEqual(await byName(), { "pvc-q": "ready", "pvc-new": "ready", "pvc-s": "ready" });
   assert.equal(logsAt(env, "error").length, 0);
 });
+
+/** Replaces the simulator's lfs with one whose setquota fails as when the servers refuse it. */
+async function breakSetquota(env: NodeEnv): Promise<void> {
+  const real = `${env.sim.bin}/lfs.real`;
+  await Deno.rename(`${env.sim.bin}/lfs`, real);
+  await Deno.writeTextFile(
+    `${env.sim.bin}/lfs`,
+    `#!/bin/sh
+if [ "$1" = setquota ]; then
+  echo "lfs setquota: quotactl failed: Operation not permitted" >&2
+  echo "setquota failed: Operation not permitted" >&2
+  exit 1
+fi
+exec '${real}' "$@"
+`,
+    { mode: 0o755 },
+  );
+}
+
+/** Puts the simulator's own lfs back. */
+async function fixSetquota(env: NodeEnv): Promise<void> {
+  await Deno.rename(`${env.sim.bin}/lfs.real`, `${env.sim.bin}/lfs`);
+}
 
 /** Mounts a file system through the simulator's mount.lustre, as an admin's shell would. */
 async function mountClient(env: NodeEnv, fs: string): Promise<string> {
