@@ -124,7 +124,7 @@ async function create(
         () => withTimeout(path, timeoutMs, () => Deno.chown(path, null, gid)),
       );
     }
-    // After mkdir and chown: mkdir drops setgid/sticky bits with the umask, chown may clear setgid.
+    // After mkdir and chown: mkdir(2) ignores setuid/setgid/sticky and applies the umask; chown may clear setgid.
     const mode = params.directoryMode.toString(8).padStart(4, "0");
     await step(
       `chmod ${mode} ${dir}`,
