@@ -34,6 +34,7 @@ import { setProjectQuota } from "./controller/lustre_tools.ts";
 import { capacityOf } from "./controller/capacity.ts";
 import { ControllerMounts, type ControllerMountsDeps } from "./controller/controller_mounts.ts";
 import { provision, type ProvisionDeps } from "./controller/provision.ts";
+import { Preflight } from "./controller/preflight.ts";
 import { retire, type RetireDeps } from "./controller/retire.ts";
 import { TOPOLOGY_KEY } from "./node_server.ts";
 
@@ -73,7 +74,12 @@ export function controllerHandlers(
   const timeoutMs = config.commandTimeoutMs;
   const mounts = new ControllerMounts(deps);
   const steps = { config, mounts, runner, logger };
-  const provisioning: ProvisionDeps = { ...steps, allocation: new KeyedMutex() };
+  const provisioning: ProvisionDeps = {
+    ...steps,
+    allocation: new KeyedMutex(),
+    preflight: new Preflight(steps),
+    creating: new Set(),
+  };
   const retiring: RetireDeps = {
     ...steps,
     deletions: new SingleFlight<void>(),

@@ -116,14 +116,14 @@ Deno.test("CreateVolume() is idempotent by name; a different size or parameters 
   const first = await create(env, "pvc-idem", parameters);
   const second = await create(env, "pvc-idem", parameters);
   assert.deepEqual(second.volume?.volumeId, first.volume?.volumeId);
-  assert.equal(
-    await statusCode(create(env, "pvc-idem", parameters, 2n * GiB)),
-    Code.ALREADY_EXISTS,
+  const bigger = await create(env, "pvc-idem", parameters, 2n * GiB).catch((e) => e);
+  assert.equal(bigger.code, Code.ALREADY_EXISTS);
+  assert.match(bigger.message, /: capacity 1073741824 recorded, 2147483648 requested$/);
+  const striped = await create(env, "pvc-idem", { ...parameters, stripeCount: "4" }).catch((e) =>
+    e
   );
-  assert.equal(
-    await statusCode(create(env, "pvc-idem", { ...parameters, stripeCount: "4" })),
-    Code.ALREADY_EXISTS,
-  );
+  assert.equal(striped.code, Code.ALREADY_EXISTS);
+  assert.match(striped.message, /parameter "stripeCount": \(not set\) recorded, 4 requested$/);
   await Deno.mkdir(serverPath(env, "fs1", "/pvc-foreign"));
   assert.equal(
     await statusCode(create(env, "pvc-foreign", parameters)),
@@ -165,22 +165,34 @@ async function mountClient(env: NodeEnv, fs: string): Promise<string> {
 
 Deno.test("a restart in the middle of a create, then a retry, gives one directory", async () => {
   await using env = await startNodeEnv({ controller: true });
-  await env.sim.fault("hang", "on", "--cmd", "lfs");
+  // Every lfs call takes 5 s: the kill lands after the record and mkdir, in `lfs project`.
+  await env.sim.fault("slow", "--delay-ms", "5000", "--cmd", "lfs");
   const pending = create(env, "pvc-crash", { source: FS1, basePath: "k8s" }).catch((e) => e);
-  const deadline = Date.now() + 10_000;
+  const dir = serverPath(env, "fs1", "/k8s/pvc-crash");
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if ((await env.sim.calls()).some((c) => c.cmd === "lfs")) break;
+    if (await Deno.lstat(dir).then(() => true, () => false)) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await env.controller!.stop("SIGKILL");
-  await pending;
-  await env.sim.fault("hang", "off", "--cmd", "lfs");
+  assert.ok(await pending instanceof Error, "the create did not finish before the kill");
+  const records = serverPath(env, "fs1", "/.klustre-csi/volumes");
+  const states = async () => {
+    const out = [];
+    for await (const entry of Deno.readDir(records)) {
+      out.push(JSON.parse(await Deno.readTextFile(`${records}/${entry.name}`)).state);
+    }
+    return out;
+  };
+  assert.deepEqual(await states(), ["creating"]);
+  await env.sim.fault("slow", "off");
   await env.startController();
   const { volume } = await create(env, "pvc-crash", { source: FS1, basePath: "k8s" });
   const entries = [];
   for await (const entry of Deno.readDir(serverPath(env, "fs1", "/k8s"))) entries.push(entry.name);
   assert.deepEqual(entries, ["pvc-crash"]);
   assert.equal(volume?.capacityBytes, GiB);
+  assert.deepEqual(await states(), ["ready"], "one record, finished");
 });
 
 Deno.test("DeleteVolume() follows onDelete: retain keeps, archive moves aside, and foreign IDs are safe", async () => {
@@ -275,6 +287,11 @@ Deno.test("CreateVolume() refuses each bad parameter by name", async () => {
     [{ source: FS1, mountOptions: "exclusive" }, /"exclusive" is refused/],
     [{ source: FS1, inodeQuota: "-1" }, /parameter "inodeQuota"/],
     [{ source: FS1, directoryMode: "777x" }, /parameter "directoryMode"/],
+    [
+      { source: FS1, directoryMode: "17777" },
+      /"directoryMode" "17777" is refused: it is above 7777/,
+    ],
+    [{ source: FS1, gid: "wheel" }, /parameter "gid" "wheel"/],
   ];
   for (const [parameters, pattern] of cases) {
     const error = await create(env, "pvc-bad", parameters).catch((e) => e);

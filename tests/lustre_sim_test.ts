@@ -615,6 +615,12 @@ Deno.test("lfs setstripe, getstripe and mkdir keep layouts", opts, async () => {
     22,
     "lfs setstripe: pool 'fs1.nope' does not exist\n",
   ]);
+  assert.equal((await lfs("pool_list", a)).stdout, "Pools from fs1:\nfs1.flash\n");
+  assert.equal(
+    (await lfs("pool_list", "fs1.flash")).stdout,
+    "Pool: fs1.flash\nfs1-OST0000_UUID\nfs1-OST0001_UUID\n",
+  );
+  assert.equal((await lfs("pool_list", "fs1.nope")).code, 2);
   assert.equal((await lfs("setstripe", "-S", "100k", `${a}/d`)).code, 22);
   assert.equal((await lfs("setstripe", "-c", "2", `${a}/file`)).code, 0);
   assert.ok(

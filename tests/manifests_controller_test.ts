@@ -545,6 +545,8 @@ Deno.test("example dynamic StorageClass parameters and commented options are the
   const pvc = find(readDocs(`${EXAMPLES_DIR}/dynamic-pvc.yaml`), "PersistentVolumeClaim");
   const commented = commentedParameters();
   assert.deepEqual(Object.keys(commented).sort(), [
+    "directoryMode",
+    "gid",
     "inodeQuota",
     "mountOptions",
     "pool",
@@ -565,6 +567,8 @@ Deno.test("example dynamic StorageClass parameters and commented options are the
   assert.deepEqual(params.striping, { count: 4, size: "4M", pool: "flash" });
   assert.equal(params.inodeQuota, 1000000);
   assert.deepEqual(params.mountOptions, ["flock", "user_xattr"]);
+  assert.equal(params.gid, 2000);
+  assert.equal(params.directoryMode, 0o2770);
   // The template names one directory per claim from the metadata the provisioner adds.
   assert.equal(
     expandTemplate(subdirTemplate, metadata, "unused"),

@@ -1,10 +1,11 @@
-/** Stand-in for `lfs` (2.15): project, quota, setquota, df, getname, striping, mkdir. */
+/** Stand-in for `lfs` (2.15): project, quota, setquota, df, getname, striping, mkdir, pool_list. */
 import { runStandIn, type StandInContext } from "./stand_in.ts";
 import { lfsProject } from "./lfs_project.ts";
 import { lfsQuota, lfsSetquota } from "./lfs_quota.ts";
 import { lfsDf, lfsGetname } from "./lfs_df.ts";
 import { lfsGetdirstripe, lfsGetstripe, lfsMkdir, lfsSetstripe } from "./lfs_layout.ts";
 import { usage } from "./lfs_help.ts";
+import { lfsPoolList } from "./lfs_pool.ts";
 
 /** A subcommand gets the context and its own arguments; returns the exit status. */
 export type LfsCommand = (ctx: StandInContext, args: string[]) => number;
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, LfsCommand> = {
   mkdir: lfsMkdir,
   setdirstripe: lfsMkdir,
   getdirstripe: lfsGetdirstripe,
+  pool_list: lfsPoolList,
 };
 
 function main(ctx: StandInContext): number {

@@ -35,6 +35,8 @@ usage: getstripe [--stripe-count|-c] [--stripe-index|-i] [--stripe-size|-S] [--p
                  [--directory|-d] <directory|filename> ...`,
   mkdir: `mkdir: To create a new directory with a specified striping.
 usage: mkdir [--mdt-count|-c stripe_count] [--mdt-index|-i mdt_index] [--mdt-hash|-H hash] <dir>`,
+  pool_list: `pool_list: List pools or pool OSTs.
+usage: pool_list <fsname>[.<pool>] | <pathname>`,
   getdirstripe: `getdirstripe: To list the layout pattern info for a given directory.
 usage: getdirstripe [--mdt-count|-c] [--mdt-index|-m|-i] [--mdt-hash|-H] <dir>`,
 };

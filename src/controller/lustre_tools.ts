@@ -56,3 +56,49 @@ export async function setStriping(
 export function roundCapacity(bytes: number): number {
   return Math.ceil(bytes / 1024) * 1024;
 }
+
+/**
+ * The OST pools of the file system mounted at `mountPath`, from
+ * `lfs pool_list MOUNT` ("Pools from fs1:" then one `fs1.NAME` a line).
+ * @throws CommandFailedError, CommandTimeoutError, CommandNotFoundError
+ */
+export async function listPools(
+  runner: CommandRunner,
+  mountPath: string,
+  fsName: string,
+  timeoutMs: number,
+): Promise<string[]> {
+  const { stdout } = await runner.run("lfs", ["pool_list", mountPath], { timeoutMs });
+  return parsePoolList(stdout, fsName);
+}
+
+/** Pool names in `lfs pool_list` output, without the `fsname.` prefix. */
+export function parsePoolList(stdout: string, fsName: string): string[] {
+  const prefix = `${fsName}.`;
+  return stdout.split("\n").map((l) => l.trim())
+    .filter((l) => l.startsWith(prefix) && l.length > prefix.length)
+    .map((l) => l.slice(prefix.length));
+}
+
+/**
+ * Whether project quotas are enabled on the file system at `mountPath`:
+ * `lfs quota -p 0 MOUNT` answers "prj quotas are not enabled." with exit 3
+ * when they are not; "unknown" when the check itself fails.
+ */
+export async function projectQuotaState(
+  runner: CommandRunner,
+  mountPath: string,
+  timeoutMs: number,
+): Promise<"enabled" | "disabled" | { unknown: string }> {
+  try {
+    const r = await runner.run("lfs", ["quota", "-q", "-p", "0", mountPath], {
+      timeoutMs,
+      check: false,
+    });
+    if (r.code === 0) return "enabled";
+    if (r.code === 3 || /quotas are not enabled/.test(r.stdout + r.stderr)) return "disabled";
+    return { unknown: `lfs quota exited with ${r.code}: ${(r.stderr || r.stdout).trim()}` };
+  } catch (error) {
+    return { unknown: (error as Error).message };
+  }
+}

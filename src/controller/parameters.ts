@@ -35,8 +35,10 @@ export interface ProvisionParams {
   readonly mountOptions: readonly string[];
   /** Hard inode limit per volume, 0 for none. */
   readonly inodeQuota: number;
-  /** Mode of a new volume directory. */
+  /** Mode of a new volume directory, with setuid/setgid/sticky bits (up to 0o7777). */
   readonly directoryMode: number;
+  /** Group of a new volume directory; undefined leaves the controller's own. */
+  readonly gid?: number;
 }
 
 /** PVC and PV names the external-provisioner passes with --extra-create-metadata. */
@@ -59,7 +61,8 @@ export const PARAMETER_DEFAULTS: Readonly<Record<string, string>> = {
   pool: "",
   mountOptions: "",
   inodeQuota: "0",
-  directoryMode: "0777",
+  directoryMode: "2770",
+  gid: "",
 };
 
 const PVC_NAME = "csi.storage.k8s.io/pvc/name";
@@ -67,6 +70,8 @@ const PVC_NAMESPACE = "csi.storage.k8s.io/pvc/namespace";
 const PV_NAME = "csi.storage.k8s.io/pv/name";
 const KUBERNETES_PREFIX = "csi.storage.k8s.io/";
 const MAX_PROJECT_ID = 4294967294;
+/** Largest uid/gid: 2^32 - 2 (2^32 - 1 is "no change" to chown). */
+const MAX_ID = 4294967294;
 
 /**
  * Checks every parameter; unknown ones are refused by name.
@@ -130,6 +135,7 @@ export function parseParameters(
         value("directoryMode"),
         () => parseMode(value("directoryMode")),
       ),
+      ...(value("gid") !== "" ? { gid: integer("gid", value("gid"), 0, MAX_ID) } : {}),
     },
     metadata: {
       pvcName: parameters[PVC_NAME],
@@ -149,6 +155,8 @@ export function volumeShape(params: ProvisionParams): Record<string, unknown> {
     striping: params.striping,
     mountOptions: params.mountOptions,
     inodeQuota: params.inodeQuota,
+    directoryMode: params.directoryMode.toString(8).padStart(4, "0"),
+    gid: params.gid ?? null,
   };
 }
 
@@ -223,9 +231,24 @@ function parseRange(text: string): [number, number] {
   return [min, max];
 }
 
-function parseMode(text: string): number {
-  if (!/^0?[0-7]{3}$/.test(text)) throw new Error("it is not an octal mode like 0770");
-  return parseInt(text, 8);
+/** An octal mode of 3 or 4 digits (a leading 0 allowed), at most 07777. */
+export function parseMode(text: string): number {
+  if (!/^0*[0-7]+$/.test(text)) {
+    throw new Error("it is not an octal mode like 2770 or 0770 (digits 0-7 only)");
+  }
+  const mode = parseInt(text, 8);
+  if (mode > 0o7777) {
+    throw new Error(
+      "it is above 7777: a mode has at most four octal digits (setuid/setgid/sticky, user, group, others)",
+    );
+  }
+  if (text.replace(/^0+/, "").length < 3 && mode !== 0) {
+    // "77" is most likely a typo for 0077 or 0770; refuse rather than guess.
+    throw new Error(
+      "it has fewer than three octal digits: write all of user, group and others, e.g. 0770",
+    );
+  }
+  return mode;
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

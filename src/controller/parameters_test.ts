@@ -14,7 +14,8 @@ Deno.test("parseParameters() resolves defaults, base and the PVC metadata the pr
   assert.equal(params.base, "/projects/k8s");
   assert.equal(params.onDelete, "delete");
   assert.equal(params.projectIdMin, 1000000);
-  assert.equal(params.directoryMode, 0o777);
+  assert.equal(params.directoryMode, 0o2770);
+  assert.equal(params.gid, undefined);
   assert.equal(expandTemplate(params.subdirTemplate, metadata, "pvc-123"), "team-a/data");
 });
 
@@ -27,4 +28,27 @@ Deno.test("expandTemplate() refuses missing metadata, slashes in values and unkn
   );
   assert.throws(() => expandTemplate("${pod.name}", {}, "x"), /is not one of/);
   assert.throws(() => expandTemplate("..", {}, "x"), /"\.\."/);
+});
+
+Deno.test("parseParameters() takes four-digit modes and a gid; refuses modes above 7777", () => {
+  const mode = (directoryMode: string) =>
+    parseParameters({ source: "10.0.0.1@tcp:/fs1", directoryMode }).params.directoryMode;
+  assert.equal(parseParameters({ source: "10.0.0.1@tcp:/fs1" }).params.directoryMode, 0o2770);
+  assert.equal(mode("2770"), 0o2770);
+  assert.equal(mode("1777"), 0o1777);
+  assert.equal(mode("0770"), 0o770);
+  assert.equal(mode("750"), 0o750);
+  assert.throws(
+    () => mode("17777"),
+    /parameter "directoryMode" "17777" is refused: it is above 7777/,
+  );
+  assert.throws(() => mode("0o777"), /not an octal mode/);
+  assert.throws(() => mode("8"), /not an octal mode/);
+  assert.throws(() => mode("77"), /fewer than three/);
+  const { params } = parseParameters({ source: "10.0.0.1@tcp:/fs1", gid: "2000" });
+  assert.equal(params.gid, 2000);
+  assert.throws(
+    () => parseParameters({ source: "10.0.0.1@tcp:/fs1", gid: "staff" }),
+    /parameter "gid" "staff"/,
+  );
 });

@@ -1,8 +1,11 @@
 /**
- * Provisioning one volume: its record, allocated under a per-file-system
- * mutex, then its directory with mode, project ID, project quota and default
- * striping, then the record marked ready. Each step is safe to repeat, so a
- * retry after a failure or a restart finishes the job.
+ * Provisioning one volume. First the checks that need no change (the pool
+ * exists, project quotas are on); then the record, written with state
+ * "creating" under a per-file-system mutex; then the directory with group,
+ * mode, project ID, project quota and default striping; then the record
+ * marked ready. Each step is safe to repeat, so the next CreateVolume call
+ * after a failure or a restart resumes the job; while nothing was handed out
+ * yet (state "creating"), a changed request takes the half-made volume over.
  */
 import type { Config } from "../config.ts";
 import { Code, CsiError } from "../csi/csi_error.ts";
@@ -16,6 +19,9 @@ import { type ProvisionParams, volumeShape } from "./parameters.ts";
 import { pickProjectId, type RecordStore, type VolumeRecord } from "./records.ts";
 import { setProject, setProjectQuota, setStriping } from "./lustre_tools.ts";
 import { exists } from "./_exists.ts";
+import type { Preflight } from "./preflight.ts";
+import { describeDifferences } from "./shape_diff.ts";
+import { stepFailure } from "./step_error.ts";
 
 /** What provisioning needs. */
 export interface ProvisionDeps {
@@ -25,6 +31,10 @@ export interface ProvisionDeps {
   readonly logger: Logger;
   /** Serialises record allocation per file system name; one for all calls. */
   readonly allocation: KeyedMutex;
+  /** The checks before the first change; one for all calls. */
+  readonly preflight: Preflight;
+  /** Directories ("fsname:/dir") a create is working on now; one for all calls. */
+  readonly creating: Set<string>;
 }
 
 /** One volume to provision, as CreateVolume resolved it. */
@@ -39,42 +49,110 @@ export interface ProvisionRequest {
  * Creates the volume's directory, or finds the one an earlier identical
  * request made, and returns its ready record.
  * @throws CsiError ALREADY_EXISTS when the directory or record belongs to something else
+ *   or was made with other parameters; INVALID_ARGUMENT for a pool that does not exist;
+ *   FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE or DEADLINE_EXCEEDED naming the
+ *   step that failed
  */
 export async function provision(
   deps: ProvisionDeps,
   request: ProvisionRequest,
 ): Promise<VolumeRecord> {
-  const { runner, logger } = deps;
-  const timeoutMs = deps.config.commandTimeoutMs;
-  const { params, location, capacityBytes } = request;
+  const { name, params, location } = request;
   const dir = volumeDir(location);
   const volumeId = encodeVolumeId(location);
+  // Calls for one name are serialised by the caller; two names may map to one directory.
+  const busy = `${params.source.fsName}:${dir}`;
+  if (deps.creating.has(busy)) {
+    throw new CsiError(
+      Code.ABORTED,
+      `Cannot create volume "${name}": another CreateVolume call is working on directory "${dir}"; retry later`,
+    );
+  }
+  deps.creating.add(busy);
+  try {
+    return await create(deps, request, dir, volumeId);
+  } finally {
+    deps.creating.delete(busy);
+  }
+}
+
+async function create(
+  deps: ProvisionDeps,
+  request: ProvisionRequest,
+  dir: string,
+  volumeId: string,
+): Promise<VolumeRecord> {
+  const { runner, logger } = deps;
+  const timeoutMs = deps.config.commandTimeoutMs;
+  const { name, params, capacityBytes } = request;
   const shape = volumeShape(params);
   return await deps.mounts.onFileSystem(params.source, async (mountPath, records) => {
     const path = `${mountPath}${dir}`;
+    const allocation = { ...request, dir, volumeId, shape, path, mountPath, timeoutMs, logger };
+    // An identical retry of a finished create changes nothing and checks nothing.
+    const done = await records.read(dir);
+    if (done?.state === "ready") return matching(done, allocation);
+    const warning = await deps.preflight.check(name, mountPath, params);
     // One allocation at a time per file system name, however its MGS is spelt.
     const record = await deps.allocation.run(
       params.source.fsName,
-      () => allocate(records, { ...request, dir, volumeId, shape, path, timeoutMs }),
+      () => allocate(records, allocation),
     );
     if (record.state === "ready") return record;
-    await withTimeout(path, timeoutMs, () => Deno.mkdir(path, { recursive: true }));
-    await withTimeout(path, timeoutMs, () => Deno.chmod(path, params.directoryMode));
-    await setProject(runner, path, record.projectId, timeoutMs);
-    await setProjectQuota(runner, mountPath, record.projectId, {
-      bytes: capacityBytes,
-      inodes: params.inodeQuota,
-    }, timeoutMs);
-    await setStriping(runner, path, params.striping, timeoutMs);
+    const step = async (label: string, work: () => Promise<unknown>) => {
+      try {
+        await work();
+      } catch (error) {
+        const failure = stepFailure(name, label, error, true);
+        logger.warn("CreateVolume {volumeId} stopped at step {step}: {error}", {
+          volumeId,
+          step: label,
+          error: failure.message,
+        });
+        throw failure;
+      }
+    };
+    const { projectId } = record;
+    await step(
+      `mkdir ${dir}`,
+      () => withTimeout(path, timeoutMs, () => Deno.mkdir(path, { recursive: true })),
+    );
+    if (params.gid !== undefined) {
+      const gid = params.gid;
+      await step(
+        `chown :${gid} ${dir}`,
+        () => withTimeout(path, timeoutMs, () => Deno.chown(path, null, gid)),
+      );
+    }
+    // After mkdir and chown: mkdir(2) ignores setuid/setgid/sticky and applies the umask; chown may clear setgid.
+    const mode = params.directoryMode.toString(8).padStart(4, "0");
+    await step(
+      `chmod ${mode} ${dir}`,
+      () => withTimeout(path, timeoutMs, () => Deno.chmod(path, params.directoryMode)),
+    );
+    await step(
+      `lfs project -p ${projectId} -s -r ${dir}`,
+      () => setProject(runner, path, projectId, timeoutMs),
+    );
+    await step(
+      `lfs setquota -p ${projectId} -B ${Math.ceil(capacityBytes / 1024)}k -I ${params.inodeQuota}`,
+      () =>
+        setProjectQuota(runner, mountPath, projectId, {
+          bytes: capacityBytes,
+          inodes: params.inodeQuota,
+        }, timeoutMs),
+    );
+    await step(`lfs setstripe ${dir}`, () => setStriping(runner, path, params.striping, timeoutMs));
     const ready: VolumeRecord = { ...record, state: "ready" };
-    await records.write(ready);
+    await step("mark the record ready", () => records.write(ready));
     logger.info("Provisioned {dir} on {source} with project {projectId}", {
       volumeId,
       dir,
       source: params.source.fsSource,
-      projectId: record.projectId,
+      projectId,
       capacityBytes,
     });
+    if (warning) logger.warn("Provisioned {volumeId}, but {warning}", { volumeId, warning });
     return ready;
   });
 }
@@ -86,48 +164,66 @@ interface Allocation extends ProvisionRequest {
   readonly shape: Record<string, unknown>;
   /** The volume's directory under the controller's mount. */
   readonly path: string;
+  readonly mountPath: string;
   readonly timeoutMs: number;
+  readonly logger: Logger;
 }
 
 /**
- * The volume's record: the existing one when it matches the request, else a
+ * The volume's record: the existing one when it matches the request (or is
+ * still "creating", then taken over with this request's parameters), else a
  * fresh "creating" record with an unused project ID.
  */
 async function allocate(records: RecordStore, request: Allocation): Promise<VolumeRecord> {
-  const { name, params, capacityBytes, dir, shape } = request;
+  const { name, params, capacityBytes, dir, shape, logger } = request;
   const existing = await records.read(dir);
-  if (existing) {
-    if (existing.name !== name) {
-      throw new CsiError(
-        Code.ALREADY_EXISTS,
-        `Cannot create volume "${name}": directory "${dir}" already belongs to volume "${existing.name}"`,
-      );
-    }
-    const sameShape = JSON.stringify(existing.shape) === JSON.stringify(shape);
-    if (existing.capacityBytes !== capacityBytes || !sameShape) {
-      throw new CsiError(
-        Code.ALREADY_EXISTS,
-        `Cannot create volume "${name}": it exists with ${existing.capacityBytes} bytes and ` +
-          `other parameters than this request (${capacityBytes} bytes)`,
-      );
-    }
-    if (existing.state === "retained" || existing.state === "archived") {
-      throw new CsiError(
-        Code.ALREADY_EXISTS,
-        `Cannot create volume "${name}": its directory "${dir}" was ${existing.state} on delete`,
-      );
-    }
-    return existing;
+  if (existing?.state === "creating") {
+    const changes = existing.name !== name
+      ? [`volume name "${existing.name}" recorded, "${name}" requested`]
+      : describeDifferences(existing, { capacityBytes, shape });
+    if (changes.length === 0) return existing;
+    // Never answered OK, so no PV points at it: this request may finish it its own way.
+    const taken: VolumeRecord = {
+      ...existing,
+      name,
+      volumeId: request.volumeId,
+      capacityBytes,
+      shape,
+      onDelete: params.onDelete,
+    };
+    await writeRecord(records, taken);
+    logger.info("Resuming half-made volume {dir} with this request's parameters: {changes}", {
+      volumeId: request.volumeId,
+      dir,
+      changes: changes.join("; "),
+    });
+    return taken;
   }
-  if (await exists(request.path, request.timeoutMs)) {
+  if (existing) return matching(existing, request);
+  // A parent in the way (a file) is not the directory; mkdir will say what is wrong.
+  const found = await exists(request.path, request.timeoutMs).catch((error) => {
+    if (error instanceof Deno.errors.NotADirectory) return false;
+    throw stepFailure(name, `check that ${dir} is free`, error, false);
+  });
+  if (found) {
     throw new CsiError(
       Code.ALREADY_EXISTS,
       `Cannot create volume "${name}": directory "${dir}" exists on "${params.source.fsSource}" ` +
         "and was not made by klustre-csi",
     );
   }
-  const used = await records.usedProjectIds();
-  const projectId = pickProjectId(name, params.projectIdMin, params.projectIdMax, used);
+  const all = await records.all();
+  await dropStale(records, request, all);
+  const used = new Set(all.map((r) => r.projectId).filter((id) => Number.isSafeInteger(id)));
+  let projectId: number;
+  try {
+    projectId = pickProjectId(name, params.projectIdMin, params.projectIdMax, used);
+  } catch (error) {
+    throw new CsiError(
+      Code.RESOURCE_EXHAUSTED,
+      `Cannot create volume "${name}": parameter "projectIdRange": ${(error as Error).message}`,
+    );
+  }
   const fresh: VolumeRecord = {
     version: 1,
     name,
@@ -139,6 +235,70 @@ async function allocate(records: RecordStore, request: Allocation): Promise<Volu
     onDelete: params.onDelete,
     state: "creating",
   };
-  await records.write(fresh);
+  await writeRecord(records, fresh);
   return fresh;
+}
+
+/** The existing ready, retained or archived record, if this request matches it. */
+function matching(existing: VolumeRecord, request: Allocation): VolumeRecord {
+  const { name, dir, capacityBytes, shape } = request;
+  if (existing.name !== name) {
+    throw new CsiError(
+      Code.ALREADY_EXISTS,
+      `Cannot create volume "${name}": directory "${dir}" already belongs to volume "${existing.name}"`,
+    );
+  }
+  const changes = describeDifferences(existing, { capacityBytes, shape });
+  if (changes.length > 0) {
+    throw new CsiError(
+      Code.ALREADY_EXISTS,
+      `Cannot create volume "${name}": it exists with other parameters than this request: ` +
+        changes.join("; "),
+    );
+  }
+  if (existing.state === "retained" || existing.state === "archived") {
+    throw new CsiError(
+      Code.ALREADY_EXISTS,
+      `Cannot create volume "${name}": its directory "${dir}" was ${existing.state} on delete`,
+    );
+  }
+  return existing;
+}
+
+/**
+ * Removes what an earlier failed create of the same name left in another
+ * directory (the class's basePath or template changed since): the record,
+ * and the directory only when it is empty.
+ */
+async function dropStale(records: RecordStore, request: Allocation, all: VolumeRecord[]) {
+  const stale = all.filter((r) =>
+    r.name === request.name && r.state === "creating" && r.dir !== request.dir
+  );
+  for (const record of stale) {
+    const path = `${request.mountPath}${record.dir}`;
+    try {
+      await withTimeout(path, request.timeoutMs, () => Deno.remove(path));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        request.logger.warn(
+          "Kept half-made directory {dir} of an earlier create of {volumeId}: {error}",
+          { volumeId: request.volumeId, dir: record.dir, error: (error as Error).message },
+        );
+        continue;
+      }
+    }
+    await records.remove(record.dir);
+    request.logger.info("Removed half-made volume {dir} of an earlier create of {name}", {
+      name: request.name,
+      dir: record.dir,
+    });
+  }
+}
+
+async function writeRecord(records: RecordStore, record: VolumeRecord) {
+  try {
+    await records.write(record);
+  } catch (error) {
+    throw stepFailure(record.name, "write the record", error, false);
+  }
 }

@@ -66,9 +66,8 @@ export class RecordStore {
     });
   }
 
-  /** Project IDs held by any record (retained and archived ones too). */
-  async usedProjectIds(): Promise<Set<number>> {
-    const used = new Set<number>();
+  /** Every record on the file system. */
+  async all(): Promise<VolumeRecord[]> {
     const names: string[] = [];
     try {
       await this.#bounded(this.directory, async () => {
@@ -77,19 +76,19 @@ export class RecordStore {
         }
       });
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return used;
+      if (error instanceof Deno.errors.NotFound) return [];
       throw error;
     }
+    const records: VolumeRecord[] = [];
     for (const name of names) {
       const path = `${this.directory}/${name}`;
       try {
-        const record = JSON.parse(await this.#bounded(path, () => Deno.readTextFile(path)));
-        if (Number.isSafeInteger(record.projectId)) used.add(record.projectId);
+        records.push(JSON.parse(await this.#bounded(path, () => Deno.readTextFile(path))));
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
     }
-    return used;
+    return records;
   }
 
   #path(dir: string): string {
