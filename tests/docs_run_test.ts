@@ -125,3 +125,47 @@ for (const doc of RUNNABLE) {
     },
   });
 }
+
+Deno.test("markedBlocks() reads marked blocks, indented ones too, and refuses bad markers", () => {
+  const text = [
+    "<!-- ci: run -->",
+    "",
+    "```sh",
+    "echo one",
+    "```",
+    "```sh",
+    "echo unmarked",
+    "```",
+    "1. Step:",
+    "   <!-- ci: file a/b.yaml -->",
+    "   ```yaml",
+    "   key: 1",
+    "   ```",
+  ].join("\n");
+  assert.deepEqual(markedBlocks("x.md", text), [
+    { file: "x.md", line: 3, action: { kind: "run" }, text: "echo one\n" },
+    { file: "x.md", line: 11, action: { kind: "file", name: "a/b.yaml" }, text: "key: 1\n" },
+  ]);
+  assert.throws(
+    () => markedBlocks("x.md", "<!-- ci: runn -->\n```sh\nx\n```"),
+    /unknown ci marker/,
+  );
+  assert.throws(() => markedBlocks("x.md", "<!-- ci: file ../x -->\n```\nx\n```"), /unknown/);
+  assert.throws(
+    () => markedBlocks("x.md", "<!-- ci: run -->\ntext\n```sh\nx\n```"),
+    /right before/,
+  );
+  assert.throws(() => markedBlocks("x.md", "<!-- ci: run -->\n```sh\nx\n"), /not closed/);
+});
+
+Deno.test("docScript() writes files, runs blocks in order and applies the cheap variants", () => {
+  const blocks = markedBlocks(
+    "r.md",
+    "<!-- ci: file v.yaml -->\n```yaml\na: 1\n```\n<!-- ci: run -->\n```sh\n./scripts/test   # all\n```\n",
+  );
+  assert.equal(
+    docScript(blocks, CHEAP),
+    "echo '::: r.md:2' >&2\ncat > 'v.yaml' <<'CI_DOC_EOF'\na: 1\nCI_DOC_EOF\n" +
+      "echo '::: r.md:6' >&2\n./scripts/test tests/config_cli_test.ts   # all\n",
+  );
+});

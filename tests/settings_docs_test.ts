@@ -116,6 +116,18 @@ Deno.test("the docs name settings, flags, variables and defaults as the settings
         problems.push(`${file}: --${s.flag} default "${stated[1]}" is "${s.defaultValue}"`);
       }
     }
+    // "`key` (default 100 s)", "`key`, 100 s by default"
+    for (
+      const [, key, a, b] of flat.matchAll(
+        /`([A-Za-z]+)`(?: \(default (\d+) s\)|, (\d+) s by default)/g,
+      )
+    ) {
+      const s = byKey.get(key);
+      const seconds = Number(a ?? b);
+      if (s && s.kind === "duration" && Number(s.defaultValue) !== seconds * 1000) {
+        problems.push(`${file}: ${key} "${seconds} s" by default, it is ${s.defaultValue} ms`);
+      }
+    }
     // "`key: value` (the default)"
     for (const [, key, value] of flat.matchAll(/`([A-Za-z]+): ([^`]*)` \(the default\)/g)) {
       const s = byKey.get(key);
