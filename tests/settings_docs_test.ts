@@ -144,12 +144,16 @@ Deno.test("the docs name settings, flags, variables and defaults as the settings
 Deno.test("--help of node and controller shows every setting's flag, variables and default", async () => {
   const help = await Promise.all(["node", "controller"].map((c) => runCli([c, "--help"])));
   for (const result of help) assert.equal(result.code, 0, result.stderr);
-  const text = help.map((r) => r.stdout).join("\n");
+  const lines = help.flatMap((r) => r.stdout.split("\n"));
   for (const s of SETTINGS) {
-    assert.ok(text.includes(`--${s.flag} `), `--help lists --${s.flag}`);
-    for (const name of s.env) assert.ok(text.includes(name), `--help names ${name}`);
+    // A setting's entry: its flag's line and the indented lines after it.
+    const start = lines.findIndex((l) => l.trimStart().startsWith(`--${s.flag} `));
+    assert.ok(start >= 0, `--help lists --${s.flag}`);
+    const next = lines.findIndex((l, i) => i > start && /^\s*--|^\S/.test(l));
+    const entry = lines.slice(start, next < 0 ? undefined : next).join(" ");
+    for (const name of s.env) assert.ok(entry.includes(name), `--${s.flag}: --help names ${name}`);
     if (s.defaultValue !== "") {
-      assert.ok(text.includes(`"${s.defaultValue}"`), `--help shows ${s.key}'s default`);
+      assert.ok(entry.includes(s.defaultValue), `--${s.flag}: --help shows ${s.defaultValue}`);
     }
   }
 });
