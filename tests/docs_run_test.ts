@@ -67,12 +67,10 @@ const RUNNABLE = docFiles().map((file) => ({
 })).filter((doc) => doc.blocks.some((b) => b.action.kind === "run"));
 
 Deno.test("the docs mark the blocks CI runs: README, install, operations, simulator", () => {
-  assert.deepEqual(RUNNABLE.map((d) => d.file), [
-    "README.md",
-    "docs/install.md",
-    "docs/operations.md",
-    "docs/simulator.md",
-  ]);
+  const files = RUNNABLE.map((d) => d.file);
+  for (const file of ["README.md", "docs/install.md", "docs/operations.md", "docs/simulator.md"]) {
+    assert.ok(files.includes(file), `${file} has runnable blocks`);
+  }
   const all = RUNNABLE.flatMap((d) => d.blocks.map((b) => b.text)).join("\n");
   for (
     const command of [
