@@ -93,7 +93,7 @@ Deno.test("the docs name settings, flags, variables and defaults as the settings
   const problems: string[] = [];
   for (const { file, text } of docs()) {
     const flat = text.replace(/\s+/g, " ");
-    for (const [, key] of flat.matchAll(/\bsettings\.([A-Za-z]+)/g)) {
+    for (const [, key] of flat.matchAll(/(?<![\w/])settings\.([A-Za-z]+)/g)) {
       if (key !== "yaml" && !byKey.has(key)) {
         problems.push(`${file}: settings.${key} is not a setting`);
       }
