@@ -1,8 +1,8 @@
 /**
  * Install and uninstall as docs/install.md writes them: the objects its
  * uninstall commands delete (rendered from the same kustomizations and files)
- * cover every cluster-scoped object the install commands of install.md and
- * provisioning.md create, and every namespaced one through its namespace; the
+ * cover every cluster-scoped object the install commands of install.md,
+ * provisioning.md and operations.md create, and every namespaced one through its namespace; the
  * Helm release keeps nothing behind.
  */
 import assert from "node:assert/strict";
@@ -72,7 +72,7 @@ function leftBehind(installed: Obj[], deleted: Obj[], alsoDeleted: string[] = []
   }).map(keyOf);
 }
 
-const INSTALL_DOCS = ["docs/install.md", "docs/provisioning.md"];
+const INSTALL_DOCS = ["docs/install.md", "docs/provisioning.md", "docs/operations.md"];
 
 /** What install.md and provisioning.md tell an admin to apply (the plugin, controller, classes). */
 function installedByDocs(): Obj[] {
