@@ -139,6 +139,7 @@ export class KeeperNamespace implements MountKeeper {
     },
     bind: () => Promise.reject(new Error("bind is not done in the keeper")),
     bindBeneath: () => Promise.reject(new Error("bindBeneath is not done in the keeper")),
+    replaceBeneath: () => Promise.reject(new Error("replaceBeneath is not done in the keeper")),
     makePrivate: () => Promise.reject(new Error("makePrivate is not done in the keeper")),
     close: () => this.close(),
   };
