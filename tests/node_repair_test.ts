@@ -11,12 +11,23 @@ import { FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { capability } from "./support/node_env.ts";
 import { mountsBelow, stagingPath, writeVolData } from "./support/kubelet.ts";
 import { errorMessage, statusCode } from "./support/calls.ts";
+import { type MountInfo, parseMountInfo } from "../src/mount/mountinfo.ts";
 
 const ctx = { source: FS1 };
 
 /** Is `path` a mount point in the test's namespace and in the driver's? */
 async function mountedEverywhere(env: NodeEnv, path: string): Promise<[boolean, boolean]> {
   return [(await mountsBelow(path)).includes(path), (await env.driverMounts()).includes(path)];
+}
+
+/** The driver's shared Lustre mounts ("path device"): in the keeper, or in its own namespace. */
+async function sharedLustreMounts(env: NodeEnv): Promise<string[]> {
+  const mounts: MountInfo[] = env.host
+    ? await env.keeperMounts()
+    : parseMountInfo(await Deno.readTextFile(`/proc/${env.driver.pid}/mountinfo`));
+  return mounts.filter((m) =>
+    m.fsType === "fuse.lustre" && m.mountPoint.startsWith(`${env.stateDir}/`)
+  ).map((m) => `${m.mountPoint} ${m.major}:${m.minor}`);
 }
 
 async function stageCall(env: NodeEnv, volumeId: string) {
@@ -33,6 +44,7 @@ Deno.test("NodePublishVolume() and NodeStageVolume() keep a stale staging mount 
   const staging = await env.stage("pv-rep", ctx);
   const old = await env.publish("pv-rep", "pod-old", ctx);
   await Deno.writeTextFile(`${old}/data.txt`, "kept on the server");
+  const [before] = await sharedLustreMounts(env);
 
   await env.sim.fault("evict", "fs1");
   await env.sim.fault("mgs-down");
@@ -41,11 +53,16 @@ Deno.test("NodePublishVolume() and NodeStageVolume() keep a stale staging mount 
   assert.deepEqual(await mountedEverywhere(env, staging), [true, true], "the stale mount stays");
   assert.equal(await statusCode(stageCall(env, "pv-rep")), Code.UNAVAILABLE);
   assert.deepEqual(await mountedEverywhere(env, staging), [true, true], "still staged after stage");
+  assert.deepEqual(await sharedLustreMounts(env), [before], "the stale shared mount stays too");
 
   await env.sim.fault("mgs-up");
   const fresh = await env.publish("pv-rep", "pod-new", ctx); // no NodeStage in between
   assert.equal(await Deno.readTextFile(`${fresh}/data.txt`), "kept on the server");
   assert.equal(await Deno.readTextFile(`${staging}/data.txt`), "kept on the server");
+  const [after] = await sharedLustreMounts(env);
+  assert.deepEqual(await sharedLustreMounts(env), [after], "one shared mount, replaced");
+  assert.notEqual(after, before);
+  assert.equal(after.split(" ")[0], before.split(" ")[0], "at the same path");
 
   // A stale staging mount again: NodeStage itself keeps it while the MGS is down, then repairs it.
   await env.sim.fault("evict", "fs1");
@@ -62,7 +79,8 @@ Deno.test("NodePublishVolume() and NodeStageVolume() keep a stale staging mount 
 });
 
 Deno.test("NodePublishVolume() stages again a staging path emptied behind the driver's back", async () => {
-  await using env = await startNodeEnv();
+  // Without a keeper: the shared Lustre mount is replaced in the driver's own namespace.
+  await using env = await startNodeEnv({ hostNamespace: false });
   const staging = await env.stage("pv-gone", ctx);
   await writeVolData(staging, "pv-gone");
   const old = await env.publish("pv-gone", "pod-old", ctx);
@@ -76,14 +94,19 @@ Deno.test("NodePublishVolume() stages again a staging path emptied behind the dr
   assert.equal(umount.code, 0, new TextDecoder().decode(umount.stderr));
   assert.deepEqual(await mountedEverywhere(env, staging), [false, false]);
 
+  const [before] = await sharedLustreMounts(env);
   await env.sim.fault("evict", "fs1");
   await env.sim.fault("mgs-down");
   assert.equal(await statusCode(env.publish("pv-gone", "pod-new", ctx)), Code.UNAVAILABLE);
   assert.deepEqual(await mountedEverywhere(env, staging), [false, false]);
+  assert.deepEqual(await sharedLustreMounts(env), [before], "the stale shared mount stays");
   await env.sim.fault("mgs-up");
   const fresh = await env.publish("pv-gone", "pod-new", ctx);
   assert.equal(await Deno.readTextFile(`${fresh}/data.txt`), "kept on the server");
   assert.deepEqual(await mountedEverywhere(env, staging), [true, true]);
+  const after = await sharedLustreMounts(env);
+  assert.equal(after.length, 1, "one shared mount, replaced");
+  assert.notEqual(after[0], before);
 
   for (const pod of ["pod-old", "pod-new"]) await env.unpublish("pv-gone", pod);
   await env.unstage("pv-gone");

@@ -40,6 +40,8 @@ export interface MountKeeper {
   removeDirectory(path: string): Promise<void>;
   /** Binds keeper directory `from` at `to` in the driver's own namespace. */
   attach(from: string, to: string, timeoutMs: number): Promise<void>;
+  /** Moves the keeper's mount at `from` to `to`, both in the keeper (MS_MOVE). */
+  move(from: string, to: string, timeoutMs: number): Promise<void>;
   /** The keeper's mount operations, for the unmount cascade. */
   readonly mounter: Mounter;
 }
@@ -124,6 +126,16 @@ export class KeeperNamespace implements MountKeeper {
       const errno = (error as { errno?: number }).errno;
       if (errno === undefined) throw error;
       throw new MountError("attach", to, ERRNO_NAMES[errno] ?? `errno ${errno}`);
+    }
+  }
+
+  async move(from: string, to: string, timeoutMs: number): Promise<void> {
+    try {
+      await this.#call({ op: "move", from, to }, timeoutMs);
+    } catch (error) {
+      const errno = (error as { errno?: number }).errno;
+      if (errno === undefined) throw error;
+      throw new MountError("move in keeper", to, ERRNO_NAMES[errno] ?? `errno ${errno}`);
     }
   }
 
