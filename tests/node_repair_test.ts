@@ -76,6 +76,7 @@ Deno.test("NodePublishVolume() and NodeStageVolume() keep a stale staging mount 
   for (const pod of ["pod-old", "pod-new"]) await env.unpublish("pv-rep", pod);
   await env.unstage("pv-rep");
   assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
+  assert.deepEqual(await sharedLustreMounts(env), [], "no Lustre mount is left, stale or new");
 });
 
 Deno.test("NodePublishVolume() stages again a staging path emptied behind the driver's back", async () => {
@@ -111,4 +112,5 @@ Deno.test("NodePublishVolume() stages again a staging path emptied behind the dr
   for (const pod of ["pod-old", "pod-new"]) await env.unpublish("pv-gone", pod);
   await env.unstage("pv-gone");
   assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
+  assert.deepEqual(await sharedLustreMounts(env), [], "no Lustre mount is left, stale or new");
 });
