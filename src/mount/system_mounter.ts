@@ -3,6 +3,7 @@
  * each call bounded by a timeout. A worker stuck in the kernel is abandoned
  * and replaced, so the driver never wedges.
  */
+import { errnoName } from "./errno_names.ts";
 import {
   beneathText,
   type Mounter,
@@ -47,28 +48,6 @@ const UNMOUNT_BITS: Record<UnmountMode, number> = {
   plain: 0,
   force: MNT_FORCE,
   lazy: MNT_DETACH,
-};
-
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  5: "EIO",
-  12: "ENOMEM",
-  13: "EACCES",
-  11: "EAGAIN",
-  16: "EBUSY",
-  18: "EXDEV",
-  19: "ENODEV",
-  20: "ENOTDIR",
-  22: "EINVAL",
-  28: "ENOSPC",
-  30: "EROFS",
-  36: "ENAMETOOLONG",
-  38: "ENOSYS",
-  40: "ELOOP",
-  107: "ENOTCONN",
-  108: "ESHUTDOWN",
-  116: "ESTALE",
 };
 
 /** Settings of the system mounter. */
@@ -316,8 +295,4 @@ export class SystemMounter implements Mounter {
   get workerCount(): number {
     return this.#idle.length + this.#busy.size;
   }
-}
-
-function errnoName(errno: number): string {
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
 }
