@@ -3,6 +3,7 @@
  * each call bounded by a timeout. A worker stuck in the kernel is abandoned
  * and replaced, so the driver never wedges.
  */
+import { WaitQueue } from "./wait_queue.ts";
 import { errnoName } from "./errno_names.ts";
 import {
   beneathText,
@@ -72,7 +73,7 @@ export class SystemMounter implements Mounter {
   #idle: Worker[] = [];
   #busy = new Set<Worker>();
   /** Calls waiting for a worker, oldest first. */
-  #waiting: (() => void)[] = [];
+  readonly #waiting = new WaitQueue();
 
   constructor(options: SystemMounterOptions) {
     this.#options = options;
@@ -265,17 +266,7 @@ export class SystemMounter implements Mounter {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new MountTimeoutError(operation, path, timeoutMs);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          this.#waiting = this.#waiting.filter((w) => w !== wake);
-          resolve();
-        }, remaining);
-        this.#waiting.push(wake);
-      });
+      await this.#waiting.wait(deadline);
     }
   }
 
@@ -288,7 +279,7 @@ export class SystemMounter implements Mounter {
   }
 
   #wakeNext(): void {
-    this.#waiting.shift()?.();
+    this.#waiting.wakeNext();
   }
 
   /** Worker threads alive now. */
