@@ -9,6 +9,8 @@
  * the thread is always back in the keeper when the next one starts.
  */
 /// <reference lib="deno.worker" />
+
+import { spawnBounded } from "../exec/spawn_bounded.ts";
 import { unescapeOctal } from "./mountinfo.ts";
 
 const libc = Deno.dlopen("libc.so.6", {
@@ -83,7 +85,6 @@ export interface KeeperRunResult {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 let hostFd = -1;
 let homeFd = -1;
 let keeperFd = -1;
@@ -244,38 +245,13 @@ async function run(
       }
     });
   if (!program) return "not-found";
-  const started = performance.now();
   // Spawned from this thread, so the child runs in the keeper namespace.
-  const child = new Deno.Command(program, {
-    args: request.args,
+  const result = await spawnBounded(program, request.args, {
     env: { PATH: request.pathEnv },
     clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
-  const output = child.output();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), request.timeoutMs);
+    timeoutMs: request.timeoutMs,
   });
-  const result = await Promise.race([output, timedOut]);
-  clearTimeout(timer);
-  if (result === "timeout") {
-    try {
-      Deno.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    return "timeout";
-  }
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-    durationMs: Math.round(performance.now() - started),
-  };
+  return "timeout" in result ? "timeout" : result;
 }
 
 function readMountInfo(where: "keeper" | "host"): string {

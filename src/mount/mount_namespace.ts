@@ -6,6 +6,7 @@
  * thread inside it (src/mount/_namespace_worker.ts); a call that overruns
  * its timeout abandons that thread and the next call starts a fresh one.
  */
+import { errnoName } from "./errno_names.ts";
 import { CommandNotFoundError, CommandTimeoutError } from "../exec/command_errors.ts";
 import type { CommandResult } from "../exec/command_runner.ts";
 import { type Mounter, MountError, MountTimeoutError, type UnmountMode } from "./mounter.ts";
@@ -55,7 +56,6 @@ export interface KeeperOptions extends KeeperSetup {
 }
 
 const UNMOUNT_BITS: Record<UnmountMode, number> = { plain: 0, force: 1, lazy: 2 };
-const ERRNO_NAMES: Record<number, string> = { 1: "EPERM", 2: "ENOENT", 16: "EBUSY", 22: "EINVAL" };
 
 /** The keeper namespace, reached through one worker thread. */
 export class KeeperNamespace implements MountKeeper {
@@ -125,7 +125,7 @@ export class KeeperNamespace implements MountKeeper {
     } catch (error) {
       const errno = (error as { errno?: number }).errno;
       if (errno === undefined) throw error;
-      throw new MountError("attach", to, ERRNO_NAMES[errno] ?? `errno ${errno}`);
+      throw new MountError("attach", to, errnoName(errno));
     }
   }
 
@@ -135,7 +135,7 @@ export class KeeperNamespace implements MountKeeper {
     } catch (error) {
       const errno = (error as { errno?: number }).errno;
       if (errno === undefined) throw error;
-      throw new MountError("move in keeper", to, ERRNO_NAMES[errno] ?? `errno ${errno}`);
+      throw new MountError("move in keeper", to, errnoName(errno));
     }
   }
 
@@ -147,7 +147,7 @@ export class KeeperNamespace implements MountKeeper {
         timeoutMs,
       ) as number;
       if (errno === 0 || errno === 22 || errno === 2) return;
-      throw new MountError(`unmount (${mode}) in keeper`, target, ERRNO_NAMES[errno] ?? `${errno}`);
+      throw new MountError(`unmount (${mode}) in keeper`, target, errnoName(errno));
     },
     bind: () => Promise.reject(new Error("bind is not done in the keeper")),
     bindBeneath: () => Promise.reject(new Error("bindBeneath is not done in the keeper")),
