@@ -36,6 +36,7 @@ const CLONE_NEWNS = 0x20000;
 const O_RDONLY = 0;
 const O_CLOEXEC = 0x80000;
 const MS_BIND = 4096;
+const MS_MOVE = 8192;
 const MS_REC = 16384;
 const MS_PRIVATE = 1 << 18;
 const MNT_DETACH = 2;
@@ -65,6 +66,7 @@ export type KeeperRequest =
   | { op: "run"; command: string; args: string[]; pathEnv: string; timeoutMs: number }
   | { op: "mountinfo"; where: "keeper" | "host" }
   | { op: "attach"; from: string; to: string }
+  | { op: "move"; from: string; to: string }
   | { op: "umount"; target: string; flags: number }
   | { op: "mkdir"; path: string }
   | { op: "rmdir"; path: string };
@@ -273,6 +275,8 @@ async function handle(request: KeeperRequest): Promise<unknown> {
       return readMountInfo(request.where);
     case "attach":
       return attach(request.from, request.to);
+    case "move":
+      return mount(request.from, request.to, MS_MOVE);
     case "umount": {
       const result = libc.symbols.umount2(c(request.target), request.flags | UMOUNT_NOFOLLOW);
       return result === 0 ? 0 : errno();

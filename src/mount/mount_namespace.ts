@@ -41,6 +41,8 @@ export interface MountKeeper {
   removeDirectory(path: string): Promise<void>;
   /** Binds keeper directory `from` at `to` in the driver's own namespace. */
   attach(from: string, to: string, timeoutMs: number): Promise<void>;
+  /** Moves the keeper's mount at `from` to `to`, both in the keeper (MS_MOVE). */
+  move(from: string, to: string, timeoutMs: number): Promise<void>;
   /** The keeper's mount operations, for the unmount cascade. */
   readonly mounter: Mounter;
 }
@@ -127,6 +129,16 @@ export class KeeperNamespace implements MountKeeper {
     }
   }
 
+  async move(from: string, to: string, timeoutMs: number): Promise<void> {
+    try {
+      await this.#call({ op: "move", from, to }, timeoutMs);
+    } catch (error) {
+      const errno = (error as { errno?: number }).errno;
+      if (errno === undefined) throw error;
+      throw new MountError("move in keeper", to, errnoName(errno));
+    }
+  }
+
   readonly mounter: Mounter = {
     mountInfo: () => this.mountInfo(),
     unmount: async (target, mode, timeoutMs) => {
@@ -139,6 +151,7 @@ export class KeeperNamespace implements MountKeeper {
     },
     bind: () => Promise.reject(new Error("bind is not done in the keeper")),
     bindBeneath: () => Promise.reject(new Error("bindBeneath is not done in the keeper")),
+    replaceBeneath: () => Promise.reject(new Error("replaceBeneath is not done in the keeper")),
     makePrivate: () => Promise.reject(new Error("makePrivate is not done in the keeper")),
     close: () => this.close(),
   };

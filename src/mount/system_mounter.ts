@@ -153,6 +153,36 @@ export class SystemMounter implements Mounter {
     }
   }
 
+  async replaceBeneath(
+    source: PathBeneath,
+    target: PathBeneath,
+    flags: readonly MountFlag[],
+  ): Promise<void> {
+    const timeoutMs = this.#options.timeoutMs;
+    const scratchDir = this.#options.scratchDir;
+    if (!scratchDir) throw new Error("Cannot replace a mount: no scratch directory configured");
+    await Deno.mkdir(scratchDir, { recursive: true });
+    const scratch = await Deno.makeTempDir({ dir: scratchDir, prefix: "replace-" });
+    const request = {
+      op: "replaceBeneath" as const,
+      source,
+      target,
+      scratch,
+      remountFlags: flags.reduce((sum, flag) => sum | FLAG_BITS[flag], MS_BIND | MS_REMOUNT),
+      useOpenat2: this.#options.useOpenat2 ?? true,
+    };
+    try {
+      this.#check(await this.#call(request, "replace", beneathText(target), timeoutMs), request);
+    } catch (error) {
+      if (error instanceof MountTimeoutError) {
+        await this.unmount(scratch, "lazy", timeoutMs).catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      await Deno.remove(scratch).catch(() => undefined);
+    }
+  }
+
   #check(reply: SyscallReply, request: { source: PathBeneath; target: PathBeneath }): void {
     if (reply.errno === 0) return;
     const errno = errnoName(reply.errno);
