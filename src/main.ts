@@ -116,10 +116,16 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       mode,
       error: (error as Error)?.message ?? String(error),
     });
-    logger.debug("Stack of the failure: {stack}", { stack: (error as Error)?.stack ?? "" });
+    logger.debug("Stack of that failure", { stack: (error as Error)?.stack ?? "" });
     code = 1;
   }
-  for (const step of atExit.reverse()) await step();
+  for (const step of atExit.reverse()) {
+    try {
+      await step();
+    } catch (error) {
+      logger.warn("Cannot clean up at exit: {error}", { error: (error as Error)?.message });
+    }
+  }
   logger.info("Stopped", { exitCode: code });
   return code;
 }

@@ -3,12 +3,17 @@
  * directory can be a private mount (docs/install.md, "Why the state
  * directory is not Bidirectional"). In the DaemonSet the directory is
  * already a mount (its hostPath volume) and nothing is bound; run on a host,
- * the bind is this process's own and is undone at a clean exit, unless
- * mounts below it (staged volumes, the keeper's pin) still need it.
+ * the bind is undone at a clean exit, unless mounts below it (staged
+ * volumes, the keeper's pin) still need it. A bind is undone when this
+ * process made it, or when it is a plain self-bind (the same directory of
+ * the same file system its parent mount shows there, e.g. left by a crash
+ * or by another process sharing the directory): removing that changes
+ * nothing one can see. Any other mount there (a file system of its own, a
+ * hostPath volume) is left alone.
  */
 import type { Logger } from "../log.ts";
 import type { Mounter } from "./mounter.ts";
-import { mountAt } from "./mountinfo.ts";
+import { mountAt, type MountInfo } from "./mountinfo.ts";
 
 /** What the bind's owner needs. */
 export interface StateDirBindDeps {
@@ -43,7 +48,8 @@ export class StateDirBind {
     const { mounter, logger, stateDir, timeoutMs } = this.#deps;
     try {
       const mounts = await mounter.mountInfo();
-      if (this.#wasMounted || !mountAt(mounts, stateDir)) return "not-ours";
+      const mount = mountAt(mounts, stateDir);
+      if (!mount || this.#wasMounted && !isSelfBind(mount, mounts)) return "not-ours";
       const below = mounts.filter((m) => m.mountPoint.startsWith(`${stateDir}/`));
       if (below.length > 0) {
         logger.info(
@@ -63,4 +69,15 @@ export class StateDirBind {
       return "kept";
     }
   }
+}
+
+/** True when `mount` shows the directory its parent mount shows at the same place. */
+export function isSelfBind(mount: MountInfo, mounts: readonly MountInfo[]): boolean {
+  const parent = mounts.find((m) => m.id === mount.parentId);
+  if (!parent || parent.major !== mount.major || parent.minor !== mount.minor) return false;
+  const under = parent.mountPoint === "/" ? "/" : `${parent.mountPoint}/`;
+  if (!mount.mountPoint.startsWith(under)) return false;
+  const relative = mount.mountPoint.slice(under.length);
+  const expected = parent.root === "/" ? `/${relative}` : `${parent.root}/${relative}`;
+  return mount.root === expected;
 }
