@@ -31,6 +31,7 @@ export const SETTING_MODES: Readonly<Record<SettingKey, readonly Mode[]>> = {
   hostMountInfo: NODE,
   allowSuidDevVolumes: NODE,
   hostMountNamespace: NODE,
+  hangProbeMs: BOTH,
 };
 
 /** True when `mode` reads the setting. */
