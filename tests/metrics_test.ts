@@ -10,6 +10,7 @@ import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.
 import { REPO, startDriver, tempDir } from "./support/driver.ts";
 import { startSim } from "./support/sim.ts";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
+import "./support/quiet_punycode.ts"; // before kubernetes-models
 import { validate as validateService } from "kubernetes-models/_schemas/IoK8sApiCoreV1Service";
 
 /** A port nobody listens on now. */
