@@ -11,6 +11,7 @@ import { REPO, startDriver, tempDir } from "./support/driver.ts";
 import { startSim } from "./support/sim.ts";
 import { parseExposition, type Samples } from "./support/prom_text.ts";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
+import "./support/quiet_punycode.ts"; // before kubernetes-models
 import { validate as validateService } from "kubernetes-models/_schemas/IoK8sApiCoreV1Service";
 
 /** A port nobody listens on now. */
