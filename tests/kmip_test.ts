@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { KmipClient, KmipUnavailableError } from "../src/kms/kmip_client.ts";
 import { KmipError } from "../src/kms/kmip_messages.ts";
+import { KeyMissingError, kmipKeyName, KmipVolumeKeys } from "../src/kms/volume_keys.ts";
 import { freePort, type KmipServer, startKmipServer } from "./support/kmip_server.ts";
 
 /** A self-signed EC certificate and key, used as CA and client certificate. */
@@ -105,4 +106,21 @@ Deno.test("KmipClient answers KmipUnavailableError for a server that is down or 
     for (const conn of held) conn.close();
     await accepting.catch(() => undefined);
   }
+});
+
+Deno.test("KmipVolumeKeys makes one key per volume, finds it again on retry, destroys it", async () => {
+  await using server = await startKmipServer();
+  const keys = new KmipVolumeKeys(client(server), `${server.host}:${server.port}`);
+  const volumeId = `fs1/k8s/pvc-${crypto.randomUUID()}`;
+  const created = await keys.create(volumeId);
+  assert.equal(created.length, 64);
+  assert.deepEqual(await keys.create(volumeId), created, "a retried create finds the same key");
+  assert.deepEqual(await keys.fetch(volumeId), created);
+  assert.notDeepEqual(await keys.create(`${volumeId}-2`), created);
+  await keys.destroy(volumeId);
+  await keys.destroy(volumeId); // gone already: fine
+  await assert.rejects(
+    keys.fetch(volumeId),
+    (e) => e instanceof KeyMissingError && e.message.includes(kmipKeyName(volumeId)),
+  );
 });
