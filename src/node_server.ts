@@ -35,9 +35,11 @@ import type { Mounter } from "./mount/mounter.ts";
 import { type FsGate, gateKey } from "./mount/fs_gate.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
-import { SharedMounts } from "./node/shared_mounts.ts";
+import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
+import { type Fscrypt, WorkerFscrypt } from "./crypto/fscrypt.ts";
+import { keyOfMount, lockIfUnused, unlockVolume } from "./node/volume_unlock.ts";
 import { readHostMounts } from "./node/host_mounts.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
@@ -101,6 +103,8 @@ export interface NodeDeps {
   readonly metrics?: Pick<MetricsHook, "volumeChecked" | "volumeForgotten">;
   /** Where shared mounts live so that they survive restarts (hostMountNamespace). */
   readonly keeper?: MountKeeper;
+  /** fscrypt calls for encrypted volumes (default: ioctls in worker threads). */
+  readonly fscrypt?: Fscrypt;
 }
 
 /** Builds the Node handlers. */
@@ -145,6 +149,11 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     kubeletDir: config.kubeletDir,
     unmountTimeoutMs: config.unmountTimeoutMs,
   };
+  const encryption = {
+    fscrypt: deps.fscrypt ?? new WorkerFscrypt({ timeoutMs: checkMs }),
+    logger,
+    kmsTimeoutMs: config.commandTimeoutMs,
+  };
   /** Staging and its repairs, one at a time per staging path. */
   const stagingMutex = new KeyedMutex();
   const kubeletPath = (context: CallContext, field: string, path: string) =>
@@ -181,7 +190,17 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           }
           // A stale mount stays on the staging path until its replacement is ready.
           if (!repair) await Deno.mkdir(staging, { recursive: true });
-          await stager.stage(staging, spec, { volumeId, readOnly, repair });
+          const volumeEncryption = spec.encryption;
+          const unlock = volumeEncryption &&
+            ((mount: SharedMount) =>
+              unlockVolume(encryption, {
+                volumeId,
+                mountPath: mount.path,
+                dir: spec.dir,
+                encryption: volumeEncryption,
+                secrets: r.secrets,
+              }));
+          await stager.stage(staging, spec, { volumeId, readOnly, repair, unlock });
           return {};
         }));
     },
@@ -192,7 +211,27 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
+        const staged = mountAt(await mounter.mountInfo(), staging);
+        // Not on a mount known to hang: the ioctl would only wait for its timeout.
+        const keyIdentifier = staged && !deps.gate.notAnsweringSince(gateKey(staged)) &&
+          await keyOfMount(encryption, staging);
         await unmountCascade(mounter, staging, config.unmountTimeoutMs, BIND_STEPS);
+        if (staged && keyIdentifier) {
+          const mounts = await mounter.mountInfo();
+          const onFileSystem = mounts.find((m) =>
+            m.major === staged.major && m.minor === staged.minor && shared.isInternal(m.mountPoint)
+          );
+          if (onFileSystem) {
+            await lockIfUnused(encryption, {
+              volumeId,
+              identifier: keyIdentifier,
+              device: staged,
+              mounts,
+              kubeletDir: config.kubeletDir,
+              onFileSystem: onFileSystem.mountPoint,
+            });
+          }
+        }
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);
         return {};
