@@ -39,7 +39,8 @@ import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
 import { type Fscrypt, WorkerFscrypt } from "./crypto/fscrypt.ts";
-import { keyOfMount, lockIfUnused, unlockVolume } from "./node/volume_unlock.ts";
+import { lockIfUnused, unlockVolume } from "./node/volume_unlock.ts";
+import { UnlockedVolumes } from "./node/unlocked_volumes.ts";
 import { readHostMounts } from "./node/host_mounts.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
@@ -154,6 +155,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     logger,
     kmsTimeoutMs: config.commandTimeoutMs,
   };
+  const unlocked = new UnlockedVolumes(config.stateDir);
   /** Staging and its repairs, one at a time per staging path. */
   const stagingMutex = new KeyedMutex();
   const kubeletPath = (context: CallContext, field: string, path: string) =>
@@ -201,6 +203,13 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
                 secrets: r.secrets,
               }));
           await stager.stage(staging, spec, { volumeId, readOnly, repair, unlock });
+          if (volumeEncryption) {
+            await unlocked.remember({
+              staging,
+              volumeId,
+              keyIdentifier: volumeEncryption.keyIdentifier,
+            });
+          }
           return {};
         }));
     },
@@ -212,25 +221,27 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
         const staged = mountAt(await mounter.mountInfo(), staging);
-        // Not on a mount known to hang: the ioctl would only wait for its timeout.
-        const keyIdentifier = staged && !deps.gate.notAnsweringSince(gateKey(staged)) &&
-          await keyOfMount(encryption, staging);
+        const unlockedHere = await unlocked.recall(staging);
         await unmountCascade(mounter, staging, config.unmountTimeoutMs, BIND_STEPS);
-        if (staged && keyIdentifier) {
+        if (unlockedHere) {
           const mounts = await mounter.mountInfo();
-          const onFileSystem = mounts.find((m) =>
-            m.major === staged.major && m.minor === staged.minor && shared.isInternal(m.mountPoint)
-          );
+          const onFileSystem = staged &&
+            mounts.find((m) =>
+              m.major === staged.major && m.minor === staged.minor &&
+              shared.isInternal(m.mountPoint)
+            );
           if (onFileSystem) {
+            const stillStaged = (await unlocked.all()).filter((v) =>
+              v.staging !== staging && mountAt(mounts, v.staging)
+            ).map((v) => v.keyIdentifier);
             await lockIfUnused(encryption, {
               volumeId,
-              identifier: keyIdentifier,
-              device: staged,
-              mounts,
-              kubeletDir: config.kubeletDir,
+              identifier: unlockedHere.keyIdentifier,
+              stillStaged,
               onFileSystem: onFileSystem.mountPoint,
             });
           }
+          await unlocked.forget(staging);
         }
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);

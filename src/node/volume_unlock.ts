@@ -9,7 +9,6 @@
 import { Code, CsiError } from "../csi/csi_error.ts";
 import type { Fscrypt } from "../crypto/fscrypt.ts";
 import type { Logger } from "../log.ts";
-import type { MountInfo } from "../mount/mountinfo.ts";
 import { volumeKeysFrom } from "../kms/kms_secrets.ts";
 import { kmsErrorCode } from "../kms/kms_errors.ts";
 import { fscryptKeyIdentifier, type VolumeKeys } from "../kms/volume_keys.ts";
@@ -115,43 +114,23 @@ export async function unlockVolume(deps: VolumeUnlockDeps, request: UnlockReques
   });
 }
 
-/** The key identifier of the encrypted directory at `path`; undefined when none or unknown. */
-export async function keyOfMount(
-  deps: VolumeUnlockDeps,
-  path: string,
-): Promise<string | undefined> {
-  try {
-    return (await deps.fscrypt.policy(path))?.identifier;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * After an unstage: removes key `identifier` from the file system of
- * `device` unless another mount in `mounts` (below the kubelet directory)
- * still shows a directory of that key. Files still open are reported.
+ * After an unstage: removes key `identifier` from the file system (the
+ * call is made on `onFileSystem`, the shared mount) unless another staging
+ * path in `stillStaged` uses it. Files still open are reported.
  */
 export async function lockIfUnused(
   deps: VolumeUnlockDeps,
   request: {
     readonly volumeId: string;
     readonly identifier: string;
-    readonly device: Pick<MountInfo, "major" | "minor">;
-    readonly mounts: readonly MountInfo[];
-    readonly kubeletDir: string;
-    /** A path on the file system to make the call on (the shared mount). */
+    /** Key identifiers of the volumes still staged on the node. */
+    readonly stillStaged: readonly string[];
     readonly onFileSystem: string;
   },
 ): Promise<void> {
-  const { volumeId, identifier, device, mounts, kubeletDir } = request;
-  const others = mounts.filter((m) =>
-    m.major === device.major && m.minor === device.minor &&
-    m.mountPoint.startsWith(`${kubeletDir}/`)
-  );
-  for (const other of others) {
-    if (await keyOfMount(deps, other.mountPoint) === identifier) return;
-  }
+  const { volumeId, identifier } = request;
+  if (request.stillStaged.includes(identifier)) return;
   const removal = await deps.fscrypt.removeKey(request.onFileSystem, identifier);
   if (removal.filesBusy) {
     deps.logger.warn(
