@@ -83,7 +83,13 @@ export class KmipClient implements Kmip {
 
   /** Sends one request on a new connection and decodes the answer. */
   async #send(operation: string, request: Uint8Array): Promise<Ttlv | undefined> {
-    return decodeResponse(await this.#exchange(operation, request), operation);
+    const response = await this.#exchange(operation, request);
+    try {
+      return decodeResponse(response, operation);
+    } finally {
+      // A Get answer holds key bytes: the decoded copy is the only one kept.
+      response.fill(0);
+    }
   }
 
   #exchange(operation: string, request: Uint8Array): Promise<Uint8Array> {
@@ -128,7 +134,12 @@ export class KmipClient implements Kmip {
         const length = ttlvMessageLength(all);
         if (length > MAX_MESSAGE_BYTES) {
           finish(new KmipError(operation, "Response Too Large", `${length} bytes`));
-        } else if (received >= length) finish(null, all.subarray(0, length));
+        } else if (received >= length) {
+          const message = all.slice(0, length);
+          for (const chunk of chunks) chunk.fill(0);
+          all.fill(0);
+          finish(null, message);
+        }
       });
       socket.on("error", (error: Error) => {
         finish(new KmipUnavailableError(`KMIP server ${where}: ${error.message}`));

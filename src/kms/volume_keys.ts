@@ -37,9 +37,9 @@ export async function hkdf(
   info: Uint8Array,
   bytes: number,
 ): Promise<Uint8Array> {
-  const base = await crypto.subtle.importKey("raw", new Uint8Array(ikm), "HKDF", false, [
-    "deriveBits",
-  ]);
+  const copy = new Uint8Array(ikm);
+  const base = await crypto.subtle.importKey("raw", copy, "HKDF", false, ["deriveBits"])
+    .finally(() => copy.fill(0));
   const bits = await crypto.subtle.deriveBits(
     { name: "HKDF", hash, salt: new Uint8Array(0), info: new Uint8Array(info) },
     base,
