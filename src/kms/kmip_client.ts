@@ -100,16 +100,23 @@ export class KmipClient implements Kmip {
       const chunks: Uint8Array[] = [];
       let received = 0;
       let settled = false;
-      const socket = tls.connect({
-        host,
-        port,
-        ca,
-        cert,
-        key,
-        // SNI takes names only; an IP address is still checked against the certificate.
-        ...(serverName ? { servername: serverName } : isIP(host) ? {} : { servername: host }),
-        minVersion: "TLSv1.2",
-      });
+      let socket: tls.TLSSocket;
+      try {
+        socket = tls.connect({
+          host,
+          port,
+          ca,
+          cert,
+          key,
+          // SNI takes names only; an IP address is still checked against the certificate.
+          ...(serverName ? { servername: serverName } : isIP(host) ? {} : { servername: host }),
+          minVersion: "TLSv1.2",
+        });
+      } catch (error) {
+        // Refused before any connection: the certificates or key cannot be used.
+        reject(new TypeError(`KMIP client TLS settings refused: ${(error as Error).message}`));
+        return;
+      }
       const finish = (error: Error | null, bytes?: Uint8Array) => {
         if (settled) return;
         settled = true;

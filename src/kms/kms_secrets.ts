@@ -49,6 +49,9 @@ export function volumeKeysFrom(
     }
   }
   const { host, port } = parseEndpoint(secrets.kmipEndpoint);
+  requirePem("kmipCaCert", secrets.kmipCaCert, /-----BEGIN CERTIFICATE-----/);
+  requirePem("kmipClientCert", secrets.kmipClientCert, /-----BEGIN CERTIFICATE-----/);
+  requirePem("kmipClientKey", secrets.kmipClientKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
   const client = new KmipClient({
     host,
     port,
@@ -70,4 +73,13 @@ export function parseEndpoint(text: string): { host: string; port: number } {
     );
   }
   return { host: match[1] ?? match[2], port };
+}
+
+/** @throws TypeError when `text` is not PEM of the expected kind (its value is not shown) */
+function requirePem(key: string, text: string, begin: RegExp): void {
+  if (!begin.test(text)) {
+    throw new TypeError(
+      `secret "${key}" is not PEM (no ${begin.source.replaceAll("[A-Z ]*", "")} line)`,
+    );
+  }
 }

@@ -34,6 +34,23 @@ Deno.test("volumeKeysFrom() names missing and bad secrets without their values",
     () => volumeKeysFrom("kmip", { kmipEndpoint: "k:5696", kmipCaCert: "x" }, { timeoutMs: 1000 }),
     /lack "kmipClientCert", "kmipClientKey" \(needed for kms: kmip\)/,
   );
+  const cert = "-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n";
+  const kmip = {
+    kmipEndpoint: "k",
+    kmipCaCert: cert,
+    kmipClientCert: cert,
+    kmipClientKey: "secretbytes",
+  };
+  assert.throws(
+    () => volumeKeysFrom("kmip", kmip, { timeoutMs: 1000 }),
+    (e) =>
+      e instanceof TypeError && /"kmipClientKey" is not PEM/.test(e.message) &&
+      !e.message.includes("secretbytes"),
+  );
+  assert.throws(
+    () => volumeKeysFrom("kmip", { ...kmip, kmipCaCert: "nope" }, { timeoutMs: 1000 }),
+    /"kmipCaCert" is not PEM \(no -----BEGIN CERTIFICATE----- line\)/,
+  );
 });
 
 Deno.test("parseEndpoint() reads host, host:port and [v6]:port, with port 5696 by default", () => {
