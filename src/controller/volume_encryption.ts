@@ -8,7 +8,7 @@ import { volumeKeysFrom } from "../kms/kms_secrets.ts";
 import { kmsErrorCode } from "../kms/kms_errors.ts";
 import type { KmsKind, VolumeKeys } from "../kms/volume_keys.ts";
 import type { VolumeRecord } from "./records.ts";
-import { CONTEXT_ENCRYPTION, CONTEXT_KEY_IDENTIFIER } from "../node/volume_encryption_spec.ts";
+import { CONTEXT_ENCRYPTION, CONTEXT_KEY_IDENTIFIER } from "../kms/encryption_context.ts";
 
 /**
  * The KMS of an encrypted class, from CreateVolume's secrets.

@@ -16,7 +16,7 @@ import {
   CONTEXT_KEY_IDENTIFIER,
   parseVolumeEncryption,
   type VolumeEncryption,
-} from "./volume_encryption_spec.ts";
+} from "../kms/encryption_context.ts";
 
 /** Volume-context keys the node reads. */
 export const CONTEXT_SOURCE = "source";

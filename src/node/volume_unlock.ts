@@ -12,7 +12,7 @@ import type { Logger } from "../log.ts";
 import { volumeKeysFrom } from "../kms/kms_secrets.ts";
 import { kmsErrorCode } from "../kms/kms_errors.ts";
 import { fscryptKeyIdentifier, type VolumeKeys } from "../kms/volume_keys.ts";
-import type { VolumeEncryption } from "./volume_encryption_spec.ts";
+import type { VolumeEncryption } from "../kms/encryption_context.ts";
 
 /** What unlocking and locking need. */
 export interface VolumeUnlockDeps {

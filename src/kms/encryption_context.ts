@@ -1,5 +1,5 @@
 /** The volume attributes of an encrypted volume, as CreateVolume wrote them. */
-import type { KmsKind } from "../kms/volume_keys.ts";
+import type { KmsKind } from "./volume_keys.ts";
 
 /** Volume-context keys (the same as controller/volume_encryption.ts writes). */
 export const CONTEXT_ENCRYPTION = "encryption";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseVolumeEncryption } from "./volume_encryption_spec.ts";
-import { resolveVolume } from "./volume_spec.ts";
+import { parseVolumeEncryption } from "./encryption_context.ts";
+import { resolveVolume } from "../node/volume_spec.ts";
 
 const ID = "00112233445566778899aabbccddeeff";
 
