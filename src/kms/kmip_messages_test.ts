@@ -1,13 +1,14 @@
-/** Messages against bytes written by another implementation (PyKMIP 0.10, KMIP 1.4). */
+/** Messages against bytes of the KMIP use cases and of another implementation (PyKMIP 0.10). */
 import assert from "node:assert/strict";
 import {
+  createRequest,
   decodeResponse,
   identifiers,
   keyMaterial,
   KmipError,
   objectRequest,
 } from "./kmip_messages.ts";
-import { encodeTtlv, type Ttlv } from "./ttlv.ts";
+import { child, children, decodeTtlv, encodeTtlv, type Ttlv } from "./ttlv.ts";
 
 function hex(text: string): Uint8Array {
   return new Uint8Array(text.match(/../g)!.map((b) => parseInt(b, 16)));
@@ -73,4 +74,56 @@ Deno.test("decodeResponse() gives the payload of a success: identifiers and key 
     /no symmetric key material/,
   );
   assert.throws(() => decodeResponse(encodeTtlv(s(0x420078, [])), "Get"), /no KMIP response/);
+});
+
+/**
+ * KMIP Use Cases 1.0, 3.1.2 "Register / Create / Get attributes / Destroy", step 2
+ * (docs.oasis-open.org/kmip/usecases/v1.0/cs01/kmip-usecases-1.0-cs-01.html): the Create request
+ * of an AES-128 key "Key1" with template "Template1", and the server's answer.
+ */
+const USE_CASE_CREATE_REQUEST =
+  "42007801000001904200770100000038420069010000002042006A02000000040" +
+  "00000010000000042006B0200000004000000010000000042000D0200000004000000010000000042000F0100000148" +
+  "42005C05000000040000000100000000420079010000013042005705000000040000000200000000420091010000011" +
+  "842005301000000284200550700000009546" +
+  "56D706C617465310000000000000042005405000000040000000100" +
+  "000000420008010000003042000A070000001743727970746F6772617068696320416C676F726974686D0042000B0500" +
+  "0000040000000300000000420008010000003042000A070000001443727970746F67726170686963204C656E677468000" +
+  "0000042000B02000000040000008000000000420008010000003042000A070000001843727970746F677261706869632" +
+  "05573616765204D61736B42000B02000000040000000C00000000420008010000003842000A07000000044E616D650000" +
+  "000042000B010000002042005507000000044B6579310000000042005405000000040000000100000000";
+const USE_CASE_CREATE_RESPONSE =
+  "42007B01000000C042007A0100000048420069010000002042006A0200000004" +
+  "000000010000000042006B0200000004000000000000000042009209000000080000000" +
+  "04AFBE7C542000D02000000" +
+  "04000000010000000042000F010000006842005C0500000004000000010000000042007F0500000004000000000000000" +
+  "042007C010000004042005705000000040000000200000000420094070000002436316231303631342D643862352D3436" +
+  "66392D386431372D32666136656131643734376100000000";
+
+Deno.test("decodeTtlv() and encodeTtlv() round-trip the KMIP use case's Create request", () => {
+  const bytes = hex(USE_CASE_CREATE_REQUEST.toLowerCase());
+  const [message] = decodeTtlv(bytes);
+  assert.deepEqual(encodeTtlv(message), bytes);
+});
+
+Deno.test("createRequest() encodes the algorithm, usage mask and name attributes as the use case does", () => {
+  const [spec] = decodeTtlv(hex(USE_CASE_CREATE_REQUEST.toLowerCase()));
+  const [ours] = decodeTtlv(createRequest("Key1"));
+  const attributes = (message: Ttlv) =>
+    children(
+      child(child(child(message, 0x42000f), 0x420079), 0x420091),
+      0x420008,
+    ).map((a) => Array.from(encodeTtlv(a)).join(","));
+  const theirs = attributes(spec);
+  const mine = attributes(ours);
+  // Ours asks for 256 bits where the use case asks for 128; the other three are byte for byte.
+  assert.equal(mine.length, 4);
+  for (const index of [0, 2, 3]) assert.ok(theirs.includes(mine[index]), `attribute ${index}`);
+  const operation = child(child(ours, 0x42000f), 0x42005c);
+  assert.equal(operation?.type === "enumeration" && operation.value, 1, "Create");
+});
+
+Deno.test("decodeResponse() reads the use case's Create answer", () => {
+  const payload = decodeResponse(hex(USE_CASE_CREATE_RESPONSE.toLowerCase()), "Create");
+  assert.deepEqual(identifiers(payload), ["61b10614-d8b5-46f9-8d17-2fa6ea1d747a"]);
 });
