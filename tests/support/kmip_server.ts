@@ -151,8 +151,11 @@ export async function startKmipServer(): Promise<KmipServer> {
       "",
     ].join("\n"),
   );
-  const child = new Deno.Command("pykmip-server", {
-    args: ["-f", `${d}/server.conf`, "-l", `${d}/server.log`],
+  // Its own session (setsid execs it, same pid): pykmip starts helper processes (a
+  // multiprocessing manager, a policy monitor) that outlive a killed parent, so the whole
+  // process group is stopped at the end.
+  const child = new Deno.Command("setsid", {
+    args: ["pykmip-server", "-f", `${d}/server.conf`, "-l", `${d}/server.log`],
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -167,19 +170,19 @@ export async function startKmipServer(): Promise<KmipServer> {
     strangerKey: await read("other/client.key"),
     log: () => read("server.log").catch(() => ""),
     async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      const killer = setTimeout(() => {
+      const group = (signal: Deno.Signal) => {
         try {
-          child.kill("SIGKILL");
+          Deno.kill(-child.pid, signal);
         } catch {
-          // gone
+          // the group is gone
         }
-      }, 5000);
+      };
+      group("SIGTERM");
+      const killer = setTimeout(() => group("SIGKILL"), 5000);
       await child.status;
+      // Helpers that ignore SIGTERM (the manager waits for its parent) end here.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      group("SIGKILL");
       clearTimeout(killer);
       await dir[Symbol.asyncDispose]();
     },
