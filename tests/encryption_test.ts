@@ -34,7 +34,12 @@ class TestNode {
    * Starts the node plugin in a mount namespace of its own that does not see the kubelet dirs
    * of the nodes in `hide` (another node's mounts are not this node's).
    */
-  static async start(env: NodeEnv, name: string, hide: TestNode[] = []): Promise<TestNode> {
+  static async start(
+    env: NodeEnv,
+    name: string,
+    hide: TestNode[] = [],
+    extraArgs: string[] = [],
+  ): Promise<TestNode> {
     const dir = `${env.dir}/${name}`;
     const kubeletDir = `${dir}/kubelet`;
     await makeSharedKubeletDir(kubeletDir);
@@ -56,6 +61,7 @@ class TestNode {
       env.sim.pathEnv,
       "--log-level",
       "debug",
+      ...extraArgs,
     ];
     const script = [
       ...hide.map((other) => `umount -l '${other.kubeletDir}'`),
@@ -236,8 +242,14 @@ Deno.test("an encrypted volume (kms: kmip) takes its key from a KMIP server, bou
     controller: true,
     hostNamespace: false,
   });
-  await using node1 = await TestNode.start(env, "node1");
+  // A short command timeout: it bounds each KMIP request of a stage.
+  await using node1 = await TestNode.start(env, "node1", [], ["--command-timeout-ms", "2000"]);
   const secrets = kmipSecrets(kmip, `${kmip.host}:${kmip.port}`);
+  // KMS down at CreateVolume: UNAVAILABLE, and the next call finishes the same volume.
+  const unreachable = kmipSecrets(kmip, `127.0.0.1:${freePort()}`);
+  const notYet = await failure(createVolume(env, "pvc-kmip", "kmip", unreachable));
+  assert.equal(notYet.code, Code.UNAVAILABLE);
+  assert.match(notYet.details, /pvc-kmip.*KMIP server 127\.0\.0\.1.*resumes there/);
   const { volumeId, context } = await createVolume(env, "pvc-kmip", "kmip", secrets);
   assert.equal(context.encryption, "kmip");
   const client = new KmipClient(kmip, { timeoutMs: 20_000 });
@@ -254,6 +266,25 @@ Deno.test("an encrypted volume (kms: kmip) takes its key from a KMIP server, bou
   assert.equal(down.code, Code.UNAVAILABLE);
   assert.match(down.details, /pvc-kmip|KMIP server 127\.0\.0\.1/);
   assert.deepEqual(await node1.volumeMounts(), []);
+  // A KMS that accepts the connection and never answers: bounded by the command timeout.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) held.push(conn);
+  })();
+  try {
+    const port = (silent.addr as Deno.NetAddr).port;
+    const hung = await failure(
+      node1.stage(volumeId, context, kmipSecrets(kmip, `127.0.0.1:${port}`)),
+    );
+    assert.equal(hung.code, Code.UNAVAILABLE);
+    assert.match(hung.details, /did not answer Locate within 2000 ms/);
+    assert.deepEqual(await node1.volumeMounts(), []);
+  } finally {
+    silent.close();
+    for (const conn of held) conn.close();
+    await accepting.catch(() => undefined);
+  }
 
   await node1.stage(volumeId, context, secrets);
   const target = await node1.publish(volumeId, "pod-1", context);
