@@ -193,21 +193,25 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           // A stale mount stays on the staging path until its replacement is ready.
           if (!repair) await Deno.mkdir(staging, { recursive: true });
           const volumeEncryption = spec.encryption;
+          let unlockedAt = "";
           const unlock = volumeEncryption &&
-            ((mount: SharedMount) =>
-              unlockVolume(encryption, {
+            (async (mount: SharedMount) => {
+              await unlockVolume(encryption, {
                 volumeId,
                 mountPath: mount.path,
                 dir: spec.dir,
                 encryption: volumeEncryption,
                 secrets: r.secrets,
-              }));
+              });
+              unlockedAt = mount.path;
+            });
           await stager.stage(staging, spec, { volumeId, readOnly, repair, unlock });
-          if (volumeEncryption) {
+          if (volumeEncryption && unlockedAt) {
             await unlocked.remember({
               staging,
               volumeId,
               keyIdentifier: volumeEncryption.keyIdentifier,
+              mountPath: unlockedAt,
             });
           }
           return {};
@@ -220,26 +224,28 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
-        const staged = mountAt(await mounter.mountInfo(), staging);
         const unlockedHere = await unlocked.recall(staging);
         await unmountCascade(mounter, staging, config.unmountTimeoutMs, BIND_STEPS);
         if (unlockedHere) {
           const mounts = await mounter.mountInfo();
-          const onFileSystem = staged &&
-            mounts.find((m) =>
-              m.major === staged.major && m.minor === staged.minor &&
-              shared.isInternal(m.mountPoint)
-            );
-          if (onFileSystem) {
+          if (mountAt(mounts, unlockedHere.mountPath)) {
             const stillStaged = (await unlocked.all()).filter((v) =>
-              v.staging !== staging && mountAt(mounts, v.staging)
+              v.staging !== staging && v.mountPath === unlockedHere.mountPath &&
+              mountAt(mounts, v.staging)
             ).map((v) => v.keyIdentifier);
+            // The volume is unstaged either way: a key that cannot be removed is reported.
             await lockIfUnused(encryption, {
               volumeId,
               identifier: unlockedHere.keyIdentifier,
               stillStaged,
-              onFileSystem: onFileSystem.mountPoint,
-            });
+              onFileSystem: unlockedHere.mountPath,
+            }).catch((error: Error) =>
+              logger.warn("The key of volume {volumeId} stays on the node: {error}", {
+                volumeId,
+                keyIdentifier: unlockedHere.keyIdentifier,
+                error: error.message,
+              })
+            );
           }
           await unlocked.forget(staging);
         }

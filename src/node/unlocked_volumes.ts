@@ -14,6 +14,8 @@ export interface UnlockedVolume {
   readonly staging: string;
   readonly volumeId: string;
   readonly keyIdentifier: string;
+  /** The shared Lustre mount the key was added through. */
+  readonly mountPath: string;
 }
 
 /** Records of unlocked volumes under `stateDir`. */

@@ -7,8 +7,8 @@ Deno.test("UnlockedVolumes remembers, recalls, lists and forgets staging paths",
     const volumes = new UnlockedVolumes(dir);
     assert.equal(await volumes.recall("/k/a"), undefined);
     assert.deepEqual(await volumes.all(), []);
-    const a = { staging: "/k/a", volumeId: "va", keyIdentifier: "1".repeat(32) };
-    const b = { staging: "/k/b", volumeId: "vb", keyIdentifier: "2".repeat(32) };
+    const a = { staging: "/k/a", volumeId: "va", keyIdentifier: "1".repeat(32), mountPath: "/m" };
+    const b = { staging: "/k/b", volumeId: "vb", keyIdentifier: "2".repeat(32), mountPath: "/m" };
     await volumes.remember(a);
     await volumes.remember(b);
     assert.deepEqual(await volumes.recall("/k/a"), a);
