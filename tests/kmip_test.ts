@@ -42,37 +42,6 @@ function client(server: KmipServer, timeoutMs = 20_000): KmipClient {
   return new KmipClient(server, { timeoutMs });
 }
 
-Deno.test("KmipClient creates, locates, gets and destroys a key on pykmip-server", async () => {
-  await using server = await startKmipServer();
-  const kmip = client(server);
-  const name = `klustre-csi/test-${crypto.randomUUID()}`;
-  assert.deepEqual(await kmip.locate(name), []);
-  const id = await kmip.create(name);
-  assert.deepEqual(await kmip.locate(name), [id]);
-  const key = await kmip.get(id);
-  assert.equal(key.length, 32, "an AES-256 key");
-  assert.deepEqual(await kmip.get(id), key, "the same key every time");
-  const other = await kmip.create(`${name}-2`);
-  assert.notDeepEqual(await kmip.get(other), key);
-
-  await kmip.destroy(id);
-  assert.deepEqual(await kmip.locate(name), []);
-  await assert.rejects(
-    kmip.get(id),
-    (e) => e instanceof KmipError && e.reason === "Item Not Found",
-  );
-
-  // Mutual TLS: a server this client cannot verify, and a client the server cannot verify.
-  const wrongCa = new KmipClient({ ...server, ca: server.strangerCert }, { timeoutMs: 20_000 });
-  await assert.rejects(wrongCa.locate(name), KmipUnavailableError);
-  const stranger = new KmipClient(
-    { ...server, cert: server.strangerCert, key: server.strangerKey },
-    { timeoutMs: 20_000 },
-  );
-  await assert.rejects(stranger.locate(name), KmipUnavailableError);
-  assert.match(await server.log(), /certificate verify failed|unknown ca|alert/i);
-});
-
 Deno.test("KmipClient answers KmipUnavailableError for a server that is down or silent", async () => {
   const pems = await testPems();
   const down = new KmipClient({ host: "127.0.0.1", port: freePort(), ...pems }, {
@@ -108,19 +77,53 @@ Deno.test("KmipClient answers KmipUnavailableError for a server that is down or 
   }
 });
 
-Deno.test("KmipVolumeKeys makes one key per volume, finds it again on retry, destroys it", async () => {
+Deno.test("pykmip-server: KmipClient creates, locates, gets and destroys keys; KmipVolumeKeys keeps one per volume", async (t) => {
   await using server = await startKmipServer();
-  const keys = new KmipVolumeKeys(client(server), `${server.host}:${server.port}`);
-  const volumeId = `fs1/k8s/pvc-${crypto.randomUUID()}`;
-  const created = await keys.create(volumeId);
-  assert.equal(created.length, 64);
-  assert.deepEqual(await keys.create(volumeId), created, "a retried create finds the same key");
-  assert.deepEqual(await keys.fetch(volumeId), created);
-  assert.notDeepEqual(await keys.create(`${volumeId}-2`), created);
-  await keys.destroy(volumeId);
-  await keys.destroy(volumeId); // gone already: fine
-  await assert.rejects(
-    keys.fetch(volumeId),
-    (e) => e instanceof KeyMissingError && e.message.includes(kmipKeyName(volumeId)),
+  await t.step("KmipClient creates, locates, gets and destroys a key over mutual TLS", async () => {
+    const kmip = client(server);
+    const name = `klustre-csi/test-${crypto.randomUUID()}`;
+    assert.deepEqual(await kmip.locate(name), []);
+    const id = await kmip.create(name);
+    assert.deepEqual(await kmip.locate(name), [id]);
+    const key = await kmip.get(id);
+    assert.equal(key.length, 32, "an AES-256 key");
+    assert.deepEqual(await kmip.get(id), key, "the same key every time");
+    const other = await kmip.create(`${name}-2`);
+    assert.notDeepEqual(await kmip.get(other), key);
+
+    await kmip.destroy(id);
+    assert.deepEqual(await kmip.locate(name), []);
+    await assert.rejects(
+      kmip.get(id),
+      (e) => e instanceof KmipError && e.reason === "Item Not Found",
+    );
+
+    // Mutual TLS: a server this client cannot verify, and a client the server cannot verify.
+    const wrongCa = new KmipClient({ ...server, ca: server.strangerCert }, { timeoutMs: 20_000 });
+    await assert.rejects(wrongCa.locate(name), KmipUnavailableError);
+    const stranger = new KmipClient(
+      { ...server, cert: server.strangerCert, key: server.strangerKey },
+      { timeoutMs: 20_000 },
+    );
+    await assert.rejects(stranger.locate(name), KmipUnavailableError);
+    assert.match(await server.log(), /certificate verify failed|unknown ca|alert/i);
+  });
+  await t.step(
+    "KmipVolumeKeys makes one key per volume, finds it again on retry, destroys it",
+    async () => {
+      const keys = new KmipVolumeKeys(client(server), `${server.host}:${server.port}`);
+      const volumeId = `fs1/k8s/pvc-${crypto.randomUUID()}`;
+      const created = await keys.create(volumeId);
+      assert.equal(created.length, 64);
+      assert.deepEqual(await keys.create(volumeId), created, "a retried create finds the same key");
+      assert.deepEqual(await keys.fetch(volumeId), created);
+      assert.notDeepEqual(await keys.create(`${volumeId}-2`), created);
+      await keys.destroy(volumeId);
+      await keys.destroy(volumeId); // gone already: fine
+      await assert.rejects(
+        keys.fetch(volumeId),
+        (e) => e instanceof KeyMissingError && e.message.includes(kmipKeyName(volumeId)),
+      );
+    },
   );
 });
