@@ -37,6 +37,8 @@ import { provision, type ProvisionDeps } from "./controller/provision.ts";
 import { Preflight } from "./controller/preflight.ts";
 import { retire, type RetireDeps } from "./controller/retire.ts";
 import { TOPOLOGY_KEY } from "./node_server.ts";
+import { type Fscrypt, WorkerFscrypt } from "./crypto/fscrypt.ts";
+import { classKeys, destroyVolumeKey, encryptionContext } from "./controller/volume_encryption.ts";
 
 /** The Controller handlers, one per RPC. */
 export interface ControllerHandlers {
@@ -62,6 +64,8 @@ export interface ControllerHandlers {
 export interface ControllerDeps extends ControllerMountsDeps {
   /** Clock for archive names (default: the system clock). */
   readonly now?: () => Date;
+  /** fscrypt calls for encrypted classes (default: ioctls in worker threads). */
+  readonly fscrypt?: Fscrypt;
 }
 
 const CAPABILITIES = [ControllerCap.CREATE_DELETE_VOLUME, ControllerCap.EXPAND_VOLUME];
@@ -82,6 +86,7 @@ export function controllerHandlers(
     allocation: new KeyedMutex(),
     preflight: new Preflight(steps),
     creating: new Set(),
+    fscrypt: deps.fscrypt ?? new WorkerFscrypt({ timeoutMs }),
   };
   const retiring: RetireDeps = {
     ...steps,
@@ -125,11 +130,14 @@ export function controllerHandlers(
       const { params } = parsed;
       const capacityBytes = capacityOf(r, r.name);
       const location = { source: params.source, base: params.base, relative };
+      const keys = params.encryption
+        ? classKeys(r.name, params.encryption.kms, r.secrets, timeoutMs)
+        : undefined;
       const record = await runOperation(
         { action: "create", volumeId: r.name },
         volumeDir(location),
-        () => provision(provisioning, { name: r.name, params, location, capacityBytes }),
-      );
+        () => provision(provisioning, { name: r.name, params, location, capacityBytes, keys }),
+      ).finally(() => keys?.forget?.());
       const subdir = record.dir.slice(1);
       return {
         volume: {
@@ -141,6 +149,7 @@ export function controllerHandlers(
             ...(params.mountOptions.length > 0
               ? { mountOptions: params.mountOptions.join(",") }
               : {}),
+            ...encryptionContext(record),
           },
           accessibleTopology: r.accessibilityRequirements
             ? [{ segments: { [TOPOLOGY_KEY]: "true" } }]
@@ -161,7 +170,12 @@ export function controllerHandlers(
       await runOperation(
         { action: "delete", volumeId },
         volumeDir(location),
-        () => retire(retiring, { volumeId, location }),
+        () =>
+          retire(retiring, {
+            volumeId,
+            location,
+            destroyKey: (kms) => destroyVolumeKey(volumeId, kms, r.secrets, timeoutMs),
+          }),
       );
       return {};
     },

@@ -35,9 +35,12 @@ import type { Mounter } from "./mount/mounter.ts";
 import { type FsGate, gateKey } from "./mount/fs_gate.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
-import { SharedMounts } from "./node/shared_mounts.ts";
+import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
+import { type Fscrypt, WorkerFscrypt } from "./crypto/fscrypt.ts";
+import { lockIfUnused, unlockVolume } from "./node/volume_unlock.ts";
+import { UnlockedVolumes } from "./node/unlocked_volumes.ts";
 import { readHostMounts } from "./node/host_mounts.ts";
 import { VolumeStats } from "./node/volume_stats.ts";
 import { isLustreSource } from "./lustre/source.ts";
@@ -101,6 +104,8 @@ export interface NodeDeps {
   readonly metrics?: Pick<MetricsHook, "volumeChecked" | "volumeForgotten">;
   /** Where shared mounts live so that they survive restarts (hostMountNamespace). */
   readonly keeper?: MountKeeper;
+  /** fscrypt calls for encrypted volumes (default: ioctls in worker threads). */
+  readonly fscrypt?: Fscrypt;
 }
 
 /** Builds the Node handlers. */
@@ -145,6 +150,12 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     kubeletDir: config.kubeletDir,
     unmountTimeoutMs: config.unmountTimeoutMs,
   };
+  const encryption = {
+    fscrypt: deps.fscrypt ?? new WorkerFscrypt({ timeoutMs: checkMs }),
+    logger,
+    kmsTimeoutMs: config.commandTimeoutMs,
+  };
+  const unlocked = new UnlockedVolumes(config.stateDir);
   /** Staging and its repairs, one at a time per staging path. */
   const stagingMutex = new KeyedMutex();
   const kubeletPath = (context: CallContext, field: string, path: string) =>
@@ -181,7 +192,28 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           }
           // A stale mount stays on the staging path until its replacement is ready.
           if (!repair) await Deno.mkdir(staging, { recursive: true });
-          await stager.stage(staging, spec, { volumeId, readOnly, repair });
+          const volumeEncryption = spec.encryption;
+          let unlockedAt = "";
+          const unlock = volumeEncryption &&
+            (async (mount: SharedMount) => {
+              await unlockVolume(encryption, {
+                volumeId,
+                mountPath: mount.path,
+                dir: spec.dir,
+                encryption: volumeEncryption,
+                secrets: r.secrets,
+              });
+              unlockedAt = mount.path;
+            });
+          await stager.stage(staging, spec, { volumeId, readOnly, repair, unlock });
+          if (volumeEncryption && unlockedAt) {
+            await unlocked.remember({
+              staging,
+              volumeId,
+              keyIdentifier: volumeEncryption.keyIdentifier,
+              mountPath: unlockedAt,
+            });
+          }
           return {};
         }));
     },
@@ -192,7 +224,31 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const staging = kubeletPath(context, "stagingTargetPath", r.stagingTargetPath);
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
+        const unlockedHere = await unlocked.recall(staging);
         await unmountCascade(mounter, staging, config.unmountTimeoutMs, BIND_STEPS);
+        if (unlockedHere) {
+          const mounts = await mounter.mountInfo();
+          if (mountAt(mounts, unlockedHere.mountPath)) {
+            const stillStaged = (await unlocked.all()).filter((v) =>
+              v.staging !== staging && v.mountPath === unlockedHere.mountPath &&
+              mountAt(mounts, v.staging)
+            ).map((v) => v.keyIdentifier);
+            // The volume is unstaged either way: a key that cannot be removed is reported.
+            await lockIfUnused(encryption, {
+              volumeId,
+              identifier: unlockedHere.keyIdentifier,
+              stillStaged,
+              onFileSystem: unlockedHere.mountPath,
+            }).catch((error: Error) =>
+              logger.warn("The key of volume {volumeId} stays on the node: {error}", {
+                volumeId,
+                keyIdentifier: unlockedHere.keyIdentifier,
+                error: error.message,
+              })
+            );
+          }
+          await unlocked.forget(staging);
+        }
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);
         return {};

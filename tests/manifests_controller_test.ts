@@ -138,6 +138,13 @@ const LEASES: Permission = {
   verbs: ["get", "list", "watch", "create", "update", "delete"],
   namespaced: true,
 };
+/** The Secret an encrypted StorageClass names (docs/encryption.md), in the driver's namespace. */
+const PROVISIONER_SECRETS: Permission = {
+  group: "",
+  resource: "secrets",
+  verbs: ["get"],
+  namespaced: true,
+};
 
 const EVENTS: Permission = {
   group: "",
@@ -167,6 +174,7 @@ const NEEDS: Record<string, readonly Permission[]> = {
     { group: "storage.k8s.io", resource: "volumeattachments", verbs: ["get", "list", "watch"] },
     VOLUME_ATTRIBUTES_CLASSES,
     LEASES,
+    PROVISIONER_SECRETS,
   ],
   "csi-resizer": [
     { group: "", resource: "persistentvolumes", verbs: ["get", "list", "watch", "patch"] },
@@ -366,7 +374,7 @@ function assertControllerInvariants(objects: Obj[], options: { namespace: string
   assert.deepEqual(
     [...rights.local].sort(),
     [...needed(all.filter((p) => p.namespaced))].sort(),
-    "namespaced rights are exactly the leases",
+    "namespaced rights are exactly the leases and the provisioner secrets",
   );
 }
 
@@ -393,7 +401,9 @@ Deno.test("kustomize controller set renders the controller's objects in klustre-
     "ConfigMap/klustre-system/klustre-csi-controller-service",
     "Deployment/klustre-system/klustre-csi-controller",
     "Role/klustre-system/klustre-csi-controller-leader-election",
+    "Role/klustre-system/klustre-csi-controller-secrets",
     "RoleBinding/klustre-system/klustre-csi-controller-leader-election",
+    "RoleBinding/klustre-system/klustre-csi-controller-secrets",
     "ServiceAccount/klustre-system/klustre-csi-controller",
   ]);
   assertControllerLabels(objects);

@@ -10,6 +10,7 @@ import {
   terminate,
 } from "./proc.ts";
 import { startExport, thawAll, unmount } from "./exports.ts";
+import { mountEncryptable } from "./encryptable.ts";
 import { inServer, inServerAlready, SERVER_ENV, serverAlive, startServer } from "./server_ns.ts";
 import {
   parseConfig,
@@ -101,6 +102,13 @@ export function up(rootArg: string, options: { repo: string; config?: SimConfig 
     for (const fs of state.fileSystems) {
       const tmpfs = paths.tmpfs(fs.name);
       Deno.mkdirSync(tmpfs, { recursive: true });
+      if (fs.encryptable) {
+        mountEncryptable(root, fs, tmpfs);
+        Deno.mkdirSync(paths.backing(fs.name), { mode: 0o755 });
+        startExport(state, fs.name, paths.export(fs.name, 0), "main");
+        writeState(root, state);
+        continue;
+      }
       runOrThrow("mount", [
         "-t",
         "tmpfs",

@@ -5,6 +5,7 @@
 import { findProcesses, isBindfsFor, kill, run, runOrThrow, sleepMs } from "./proc.ts";
 import { isWithin, type MountEntry, readMountInfo } from "./mountinfo.ts";
 import { canonicalSource, type ExportInfo, simPaths, type SimState } from "./state.ts";
+import { bindExport } from "./encryptable.ts";
 
 /**
  * Starts a bindfs daemon serving `fs`'s backing store at `mountPoint`.
@@ -19,6 +20,9 @@ export function startExport(
   const paths = simPaths(state.runtime.root);
   Deno.mkdirSync(mountPoint, { recursive: true });
   const fsname = canonicalSource(state, fs);
+  if (state.fileSystems.find((f) => f.name === fs)?.encryptable) {
+    return bindExport(state, fs, mountPoint, kind);
+  }
   runOrThrow("bindfs", [
     "-o",
     `fsname=${fsname},subtype=lustre,dev,suid`,

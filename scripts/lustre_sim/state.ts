@@ -19,6 +19,11 @@ export interface FileSystemConfig {
   pools: Record<string, number[]>;
   /** When false, `lfs quota` answers "prj quotas are not enabled." (exit 3). */
   quotaEnabled: boolean;
+  /**
+   * Client encryption (fscrypt) works on it: backed by an ext4 image made with `-O encrypt`
+   * on a loop device and served by plain binds (no bindfs; see encryptable.ts).
+   */
+  encryptable?: boolean;
 }
 
 /** The cluster description; `up --state FILE` reads this shape (every key optional). */
@@ -203,6 +208,9 @@ function parseFileSystem(input: unknown, index: number): FileSystemConfig {
   if (raw.osts !== undefined) fs.osts = requireCount(raw.osts, `${where}.osts`, 1);
   if (raw.quotaEnabled !== undefined) {
     fs.quotaEnabled = requireBoolean(raw.quotaEnabled, `${where}.quotaEnabled`);
+  }
+  if (raw.encryptable !== undefined) {
+    fs.encryptable = requireBoolean(raw.encryptable, `${where}.encryptable`);
   }
   if (raw.pools !== undefined) {
     if (typeof raw.pools !== "object" || raw.pools === null) {

@@ -9,6 +9,7 @@ import {
   requireSegment,
 } from "../lustre/source.ts";
 import { parseMountOptionList } from "../lustre/mount_options.ts";
+import { type EncryptionParams, parseEncryption } from "./encryption_params.ts";
 
 /** What happens to a volume's directory when its PV is deleted. */
 export type DeletePolicy = "delete" | "retain" | "archive";
@@ -39,6 +40,8 @@ export interface ProvisionParams {
   readonly directoryMode: number;
   /** Group of a new volume directory; undefined leaves the controller's own. */
   readonly gid?: number;
+  /** Client encryption (fscrypt) of the volume's directory, and where its key lives. */
+  readonly encryption?: EncryptionParams;
 }
 
 /** PVC and PV names the external-provisioner passes with --extra-create-metadata. */
@@ -63,6 +66,8 @@ export const PARAMETER_DEFAULTS: Readonly<Record<string, string>> = {
   inodeQuota: "0",
   directoryMode: "2770",
   gid: "",
+  encryption: "false",
+  kms: "",
 };
 
 const PVC_NAME = "csi.storage.k8s.io/pvc/name";
@@ -136,6 +141,7 @@ export function parseParameters(
         () => parseMode(value("directoryMode")),
       ),
       ...(value("gid") !== "" ? { gid: integer("gid", value("gid"), 0, MAX_ID) } : {}),
+      ...parseEncryption(value("encryption"), value("kms")),
     },
     metadata: {
       pvcName: parameters[PVC_NAME],
@@ -157,6 +163,7 @@ export function volumeShape(params: ProvisionParams): Record<string, unknown> {
     inodeQuota: params.inodeQuota,
     directoryMode: params.directoryMode.toString(8).padStart(4, "0"),
     gid: params.gid ?? null,
+    ...(params.encryption ? { encryption: params.encryption.kms } : {}),
   };
 }
 

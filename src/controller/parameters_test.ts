@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { expandTemplate, parseParameters } from "./parameters.ts";
+import { expandTemplate, parseParameters, volumeShape } from "./parameters.ts";
 
 Deno.test("parseParameters() resolves defaults, base and the PVC metadata the provisioner adds", () => {
   const { params, metadata } = parseParameters({
@@ -51,4 +51,27 @@ Deno.test("parseParameters() takes four-digit modes and a gid; refuses modes abo
     () => parseParameters({ source: "10.0.0.1@tcp:/fs1", gid: "staff" }),
     /parameter "gid" "staff"/,
   );
+});
+
+Deno.test("parseParameters() reads encryption and kms, refusing one without the other", () => {
+  const base = { source: "10.0.0.1@tcp:/fs1" };
+  assert.equal(parseParameters(base).params.encryption, undefined);
+  const kmip = parseParameters({ ...base, encryption: "true", kms: "kmip" }).params;
+  assert.deepEqual(kmip.encryption, { kms: "kmip" });
+  assert.equal(volumeShape(kmip).encryption, "kmip");
+  assert.equal("encryption" in volumeShape(parseParameters(base).params), false);
+  assert.deepEqual(
+    parseParameters({ ...base, encryption: "true", kms: "secret" }).params.encryption,
+    { kms: "secret" },
+  );
+  assert.throws(() => parseParameters({ ...base, encryption: "yes" }), /"encryption" "yes" is not/);
+  assert.throws(
+    () => parseParameters({ ...base, encryption: "true" }),
+    /parameter "kms" is required with "encryption" "true"/,
+  );
+  assert.throws(
+    () => parseParameters({ ...base, encryption: "true", kms: "vault" }),
+    /"kms" "vault" is not one of kmip, secret/,
+  );
+  assert.throws(() => parseParameters({ ...base, kms: "kmip" }), /needs parameter "encryption"/);
 });

@@ -22,6 +22,10 @@ import { exists } from "./_exists.ts";
 import type { Preflight } from "./preflight.ts";
 import { describeDifferences } from "./shape_diff.ts";
 import { stepFailure } from "./step_error.ts";
+import type { Fscrypt } from "../crypto/fscrypt.ts";
+import type { VolumeKeys } from "../kms/volume_keys.ts";
+import { encryptDirectory } from "./encrypt_directory.ts";
+import { kmsErrorCode } from "../kms/kms_errors.ts";
 
 /** What provisioning needs. */
 export interface ProvisionDeps {
@@ -35,6 +39,8 @@ export interface ProvisionDeps {
   readonly preflight: Preflight;
   /** Directories ("fsname:/dir") a create is working on now; one for all calls. */
   readonly creating: Set<string>;
+  /** fscrypt calls, for encrypted classes. */
+  readonly fscrypt?: Fscrypt;
 }
 
 /** One volume to provision, as CreateVolume resolved it. */
@@ -43,6 +49,8 @@ export interface ProvisionRequest {
   readonly params: ProvisionParams;
   readonly location: VolumeLocation;
   readonly capacityBytes: number;
+  /** Where the key of an encrypted class's volume comes from. */
+  readonly keys?: VolumeKeys;
 }
 
 /**
@@ -117,6 +125,34 @@ async function create(
       `mkdir ${dir}`,
       () => withTimeout(path, timeoutMs, () => Deno.mkdir(path, { recursive: true })),
     );
+    // On the empty directory, before anything else: fscrypt refuses a directory with entries.
+    let encryption: VolumeRecord["encryption"];
+    if (params.encryption) {
+      const { fscrypt } = deps;
+      const keys = request.keys;
+      if (!fscrypt || !keys) throw new Error("an encrypted class needs fscrypt and the KMS keys");
+      const label = `encrypt ${dir} (key from ${keys.kms})`;
+      await step(label, async () => {
+        try {
+          const keyIdentifier = await encryptDirectory(fscrypt, {
+            name,
+            volumeId,
+            path,
+            mountPath,
+            keys,
+          });
+          encryption = { kms: params.encryption!.kms, keyIdentifier };
+        } catch (error) {
+          if (error instanceof CsiError) throw error;
+          throw new CsiError(
+            kmsErrorCode(error),
+            `Cannot create volume "${name}": step "${label}" failed: ${(error as Error).message}` +
+              '; the volume\'s record stays "creating" and the next CreateVolume call for it resumes there',
+            { cause: error },
+          );
+        }
+      });
+    }
     if (params.gid !== undefined) {
       const gid = params.gid;
       await step(
@@ -143,7 +179,11 @@ async function create(
         }, timeoutMs),
     );
     await step(`lfs setstripe ${dir}`, () => setStriping(runner, path, params.striping, timeoutMs));
-    const ready: VolumeRecord = { ...record, state: "ready" };
+    const ready: VolumeRecord = {
+      ...record,
+      ...(encryption ? { encryption } : {}),
+      state: "ready",
+    };
     await step("mark the record ready", () => records.write(ready));
     logger.info("Provisioned {dir} on {source} with project {projectId}", {
       volumeId,

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { withTimeout } from "../mount/path_health.ts";
 import type { DeletePolicy } from "./parameters.ts";
+import type { KmsKind } from "../kms/volume_keys.ts";
 
 /** Where the records live, relative to the file system root. */
 export const RECORDS_DIR = ".klustre-csi/volumes";
@@ -25,6 +26,8 @@ export interface VolumeRecord {
   readonly onDelete: DeletePolicy;
   readonly state: "creating" | "ready" | "retained" | "archived";
   readonly archivedTo?: string;
+  /** Encrypted volumes: the KMS and the fscrypt key identifier of the directory's policy. */
+  readonly encryption?: { readonly kms: KmsKind; readonly keyIdentifier: string };
 }
 
 /** Reads and writes records under one mounted file system. */

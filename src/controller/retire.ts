@@ -15,6 +15,7 @@ import type { ControllerMounts } from "./controller_mounts.ts";
 import type { RecordStore, VolumeRecord } from "./records.ts";
 import { setProjectQuota } from "./lustre_tools.ts";
 import { exists } from "./_exists.ts";
+import type { KmsKind } from "../kms/volume_keys.ts";
 
 /** What retiring needs. */
 export interface RetireDeps {
@@ -33,6 +34,8 @@ export interface RetireDeps {
 export interface RetireRequest {
   readonly volumeId: string;
   readonly location: VolumeLocation;
+  /** Destroys the KMS key of an encrypted volume (called once its directory is gone). */
+  readonly destroyKey?: (kms: KmsKind) => Promise<void>;
 }
 
 /**
@@ -131,6 +134,13 @@ async function remove(deps: RetireDeps, retiring: Retiring): Promise<void> {
     { bytes: 0, inodes: 0 },
     deps.config.commandTimeoutMs,
   );
+  // Only once the directory is gone: the key is what could still read it.
+  const kms = record.encryption?.kms;
+  if (kms === "kmip") {
+    if (!retiring.destroyKey) throw new Error("an encrypted volume's delete needs destroyKey");
+    await retiring.destroyKey(kms);
+    deps.logger.info("Destroyed the KMIP key of deleted volume {volumeId}", { volumeId });
+  }
   await retiring.records.remove(dir);
   deps.logger.info("Deleted {dir} of volume {volumeId}", { dir, volumeId });
 }

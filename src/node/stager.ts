@@ -94,6 +94,8 @@ export class Stager {
        * check is skipped.
        */
       readonly repair?: boolean;
+      /** Runs on the shared mount before the bind (an encrypted volume's key is added). */
+      readonly unlock?: (mount: SharedMount) => Promise<void>;
     },
   ): Promise<void> {
     const { mounter, logger, shared } = this.#deps;
@@ -111,6 +113,7 @@ export class Stager {
         const onHost = await this.#hostCollision(mount.info, root, spec, staging);
         if (onHost) return { mountPoint: onHost.mountPoint, onHost: true } satisfies Collision;
       }
+      await options.unlock?.(mount);
       await bindVolumeDirectory(this.#deps, {
         volumeId,
         mount,

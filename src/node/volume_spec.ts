@@ -11,12 +11,24 @@ import {
   parseMountOptionList,
   splitMountOptions,
 } from "../lustre/mount_options.ts";
+import {
+  CONTEXT_ENCRYPTION,
+  CONTEXT_KEY_IDENTIFIER,
+  parseVolumeEncryption,
+  type VolumeEncryption,
+} from "../kms/encryption_context.ts";
 
 /** Volume-context keys the node reads. */
 export const CONTEXT_SOURCE = "source";
 export const CONTEXT_SUBDIR = "subdir";
 export const CONTEXT_MOUNT_OPTIONS = "mountOptions";
-const KNOWN_KEYS = new Set([CONTEXT_SOURCE, CONTEXT_SUBDIR, CONTEXT_MOUNT_OPTIONS]);
+const KNOWN_KEYS = new Set([
+  CONTEXT_SOURCE,
+  CONTEXT_SUBDIR,
+  CONTEXT_MOUNT_OPTIONS,
+  CONTEXT_ENCRYPTION,
+  CONTEXT_KEY_IDENTIFIER,
+]);
 /** Prefixes of keys Kubernetes and its sidecars add (pod info, provisioner identity). */
 const KUBERNETES_PREFIXES = ["csi.storage.k8s.io/", "storage.kubernetes.io/"];
 
@@ -33,6 +45,8 @@ export interface VolumeSpec {
   readonly readOnly: boolean;
   /** "suid" and "dev" when the options ask for them (pods get nosuid,nodev otherwise). */
   readonly suidDev: readonly ("suid" | "dev")[];
+  /** An encrypted volume: where its key lives and the identifier its directory's policy names. */
+  readonly encryption?: VolumeEncryption;
 }
 
 /** The request names no source and its volume ID is not one of this driver's. */
@@ -97,6 +111,7 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
     bindFlags: vfs.filter((o) => BIND_FLAGS.has(o)) as MountFlag[],
     readOnly: vfs.includes("ro"),
     suidDev: vfs.filter((o): o is "suid" | "dev" => o === "suid" || o === "dev"),
+    ...parseVolumeEncryption(input.volumeContext),
   };
 }
 

@@ -1,0 +1,129 @@
+/** The KMIP client against a real KMIP server (pykmip-server) over mutual TLS. */
+import assert from "node:assert/strict";
+import { KmipClient, KmipUnavailableError } from "../src/kms/kmip_client.ts";
+import { KmipError } from "../src/kms/kmip_messages.ts";
+import { KeyMissingError, kmipKeyName, KmipVolumeKeys } from "../src/kms/volume_keys.ts";
+import { freePort, type KmipServer, startKmipServer } from "./support/kmip_server.ts";
+
+/** A self-signed EC certificate and key, used as CA and client certificate. */
+async function testPems(): Promise<{ ca: string; cert: string; key: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "klustre-pem-" });
+  try {
+    const out = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${dir}/k.pem`,
+        "-out",
+        `${dir}/c.pem`,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=t",
+      ],
+      stderr: "null",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    assert.ok(out.success);
+    const cert = await Deno.readTextFile(`${dir}/c.pem`);
+    return { ca: cert, cert, key: await Deno.readTextFile(`${dir}/k.pem`) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function client(server: KmipServer, timeoutMs = 20_000): KmipClient {
+  return new KmipClient(server, { timeoutMs });
+}
+
+Deno.test("KmipClient answers KmipUnavailableError for a server that is down or silent", async () => {
+  const pems = await testPems();
+  const down = new KmipClient({ host: "127.0.0.1", port: freePort(), ...pems }, {
+    timeoutMs: 20_000,
+  });
+  await assert.rejects(down.locate("x"), KmipUnavailableError);
+
+  // Accepts the connection and never answers: bounded by the timeout.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    const silent = new KmipClient(
+      {
+        host: "127.0.0.1",
+        port: (listener.addr as Deno.NetAddr).port,
+        ...pems,
+      },
+      { timeoutMs: 300 },
+    );
+    await assert.rejects(
+      silent.locate("x"),
+      (e) =>
+        e instanceof KmipUnavailableError &&
+        /did not answer Locate within 300 ms/.test(e.message),
+    );
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await accepting.catch(() => undefined);
+  }
+});
+
+Deno.test("pykmip-server: KmipClient creates, locates, gets and destroys keys; KmipVolumeKeys keeps one per volume", async (t) => {
+  await using server = await startKmipServer();
+  await t.step("KmipClient creates, locates, gets and destroys a key over mutual TLS", async () => {
+    const kmip = client(server);
+    const name = `klustre-csi/test-${crypto.randomUUID()}`;
+    assert.deepEqual(await kmip.locate(name), []);
+    const id = await kmip.create(name);
+    assert.deepEqual(await kmip.locate(name), [id]);
+    const key = await kmip.get(id);
+    assert.equal(key.length, 32, "an AES-256 key");
+    assert.deepEqual(await kmip.get(id), key, "the same key every time");
+    const other = await kmip.create(`${name}-2`);
+    assert.notDeepEqual(await kmip.get(other), key);
+
+    await kmip.destroy(id);
+    assert.deepEqual(await kmip.locate(name), []);
+    await assert.rejects(
+      kmip.get(id),
+      (e) => e instanceof KmipError && e.reason === "Item Not Found",
+    );
+
+    // Mutual TLS: a server this client cannot verify, and a client the server cannot verify.
+    const wrongCa = new KmipClient({ ...server, ca: server.strangerCert }, { timeoutMs: 20_000 });
+    await assert.rejects(wrongCa.locate(name), KmipUnavailableError);
+    const stranger = new KmipClient(
+      { ...server, cert: server.strangerCert, key: server.strangerKey },
+      { timeoutMs: 20_000 },
+    );
+    await assert.rejects(stranger.locate(name), KmipUnavailableError);
+    assert.match(await server.log(), /certificate verify failed|unknown ca|alert/i);
+  });
+  await t.step(
+    "KmipVolumeKeys makes one key per volume, finds it again on retry, destroys it",
+    async () => {
+      const keys = new KmipVolumeKeys(client(server), `${server.host}:${server.port}`);
+      const volumeId = `fs1/k8s/pvc-${crypto.randomUUID()}`;
+      const created = await keys.create(volumeId);
+      assert.equal(created.length, 64);
+      assert.deepEqual(await keys.create(volumeId), created, "a retried create finds the same key");
+      assert.deepEqual(await keys.fetch(volumeId), created);
+      assert.notDeepEqual(await keys.create(`${volumeId}-2`), created);
+      await keys.destroy(volumeId);
+      await keys.destroy(volumeId); // gone already: fine
+      await assert.rejects(
+        keys.fetch(volumeId),
+        (e) => e instanceof KeyMissingError && e.message.includes(kmipKeyName(volumeId)),
+      );
+    },
+  );
+});
