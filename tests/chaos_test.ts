@@ -1,0 +1,32 @@
+/**
+ * The randomized fault campaign (tests/support/chaos): kubelet's calls over
+ * six volumes and four pods mixed with evictions, freezes, MGS outages, slow
+ * and missing Lustre tools and kill -9 restarts of the driver, with the
+ * invariants checked after every step and at the end. A fixed seed and a
+ * time budget keep it deterministic enough for CI; `deno task chaos --seed N
+ * --ops M` runs other seeds and longer campaigns.
+ */
+import assert from "node:assert/strict";
+import { runCampaign } from "./support/chaos/campaign.ts";
+
+const SEED = 14;
+const OPS = 200;
+/** Steps stop being drawn after this; the final phase follows. */
+const BUDGET_MS = 70_000;
+/** On failure, time spent looking for a shorter failing sequence. */
+const SHRINK_MS = 60_000;
+
+Deno.test("a randomized fault campaign keeps every node invariant", async () => {
+  const lines: string[] = [];
+  const report = await runCampaign({
+    seed: SEED,
+    ops: OPS,
+    budgetMs: BUDGET_MS,
+    shrinkBudgetMs: SHRINK_MS,
+    log: (line) => lines.push(line),
+  });
+  if (report.result.failure) console.error(`${lines.slice(-40).join("\n")}\n${report.text}`);
+  assert.equal(report.result.failure, undefined, report.text);
+  const taken = report.result.executed.length;
+  assert.ok(taken >= 50, `only ${taken} steps ran within the budget`);
+});

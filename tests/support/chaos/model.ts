@@ -1,0 +1,233 @@
+/**
+ * What may happen next on the node: kubelet's calls over the campaign's
+ * volumes and pods (stage → publish → unpublish → unstage, re-calling what
+ * failed, never re-staging a volume it saw staged) and the simulator's
+ * faults. Operations are short strings ("publish 2 1", "evict fs1") so a
+ * run prints and replays as a list.
+ */
+import type { Prng } from "./prng.ts";
+import { FILE_SYSTEMS, PODS, VOLUMES } from "./cluster.ts";
+
+/** One step: a kubelet call or a fault. */
+export type Op = string;
+
+/** A fault file system is thawed after at most this many further steps. */
+export const MAX_FROZEN_STEPS = 4;
+
+const SLOW_DELAYS_MS = [200, 500, 1000];
+const MGS_DELAYS_MS = [0, 0, 300];
+/** Probability of re-calling a failed kubelet call, when there is one. */
+const RETRY_CHANCE = 0.5;
+/** Probability of a fault instead of a kubelet call. */
+const FAULT_CHANCE = 0.22;
+
+/** Relative weights of the fault kinds. */
+const FAULT_WEIGHTS: Record<string, number> = {
+  evict: 5,
+  freeze: 3,
+  mgs: 6,
+  slow: 4,
+  modules: 3,
+  restart: 3,
+};
+
+/** Kubelet's view of a volume on the node. */
+type StageState = "staged" | "uncertain";
+/** Kubelet's view of a pod's volume. */
+type PublishState = "published" | "uncertain";
+
+/** Where a published target stands, for the file checks. */
+export interface Target {
+  readonly volume: number;
+  readonly pod: number;
+  readonly state: PublishState;
+  /** Evictions of the volume's file system before its publish succeeded. */
+  readonly epoch: number;
+}
+
+/** The node as kubelet and the campaign know it. */
+export class NodeModel {
+  readonly stages = new Map<number, StageState>();
+  readonly targets = new Map<string, Target>();
+  /** Kubelet calls whose last attempt failed: kubelet calls them again. */
+  readonly failed = new Set<Op>();
+  readonly evictions: Record<string, number> = { fs1: 0, fs2: 0 };
+  /** Frozen file systems and the step at which they froze. */
+  readonly frozen = new Map<string, number>();
+  mgsDown = false;
+  slow = false;
+  modulesMissing = false;
+  step = 0;
+
+  /** Whether kubelet (or the fault injector) may do `op` now. */
+  enabled(op: Op): boolean {
+    const [kind, a, b] = op.split(" ");
+    const v = Number(a), p = Number(b);
+    switch (kind) {
+      case "stage":
+        return validVolume(v) && this.stages.get(v) !== "staged";
+      case "publish":
+        return validVolume(v) && validPod(p) && this.stages.get(v) === "staged" &&
+          this.targets.get(key(v, p))?.state !== "published";
+      case "unpublish":
+        return this.targets.has(key(v, p));
+      case "unstage":
+        return this.stages.has(v) && !this.#hasTargets(v);
+      case "evict":
+        return isFs(a);
+      case "freeze":
+        return isFs(a) && !this.frozen.has(a);
+      case "thaw":
+        return this.frozen.has(a);
+      case "mgs-down":
+        return !this.mgsDown && /^\d+$/.test(a ?? "");
+      case "mgs-up":
+        return this.mgsDown;
+      case "slow":
+      case "slow-all":
+        return a === "off" ? this.slow : !this.slow && /^\d+$/.test(a ?? "");
+      case "modules-missing":
+        return a === "on" ? !this.modulesMissing : a === "off" && this.modulesMissing;
+      case "restart":
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Steps that must come before any other: thawing what froze long enough ago. */
+  forced(): Op[] {
+    return [...this.frozen].filter(([, at]) => this.step - at >= MAX_FROZEN_STEPS)
+      .map(([fs]) => `thaw ${fs}`);
+  }
+
+  /** Records that `op` ran and whether it succeeded (faults always do). */
+  apply(op: Op, ok: boolean): void {
+    this.step++;
+    const [kind, a, b] = op.split(" ");
+    const v = Number(a), p = Number(b);
+    if (isKubeletCall(op)) {
+      if (ok) this.failed.delete(op);
+      else this.failed.add(op);
+    }
+    switch (kind) {
+      case "stage":
+        this.stages.set(v, ok ? "staged" : "uncertain");
+        break;
+      case "publish": {
+        const epoch = this.evictions[VOLUMES[v].fs];
+        this.targets.set(key(v, p), {
+          volume: v,
+          pod: p,
+          state: ok ? "published" : "uncertain",
+          epoch,
+        });
+        break;
+      }
+      case "unpublish":
+        if (ok) this.targets.delete(key(v, p));
+        break;
+      case "unstage":
+        if (ok) this.stages.delete(v);
+        break;
+      case "evict":
+        this.evictions[a]++;
+        break;
+      case "freeze":
+        this.frozen.set(a, this.step);
+        break;
+      case "thaw":
+        this.frozen.delete(a);
+        break;
+      case "mgs-down":
+        this.mgsDown = true;
+        break;
+      case "mgs-up":
+        this.mgsDown = false;
+        break;
+      case "slow":
+      case "slow-all":
+        this.slow = a !== "off";
+        break;
+      case "modules-missing":
+        this.modulesMissing = a === "on";
+        break;
+    }
+    // Calls that kubelet no longer wants (their state moved on) are not retried.
+    for (const pending of this.failed) if (!this.enabled(pending)) this.failed.delete(pending);
+  }
+
+  /** Picks the next step of a random run. */
+  next(prng: Prng): Op {
+    const forced = this.forced();
+    if (forced.length > 0) return forced[0];
+    const retries = [...this.failed].filter((op) => this.enabled(op));
+    if (retries.length > 0 && prng.chance(RETRY_CHANCE)) return prng.pick(retries);
+    if (prng.chance(FAULT_CHANCE)) {
+      const fault = this.#fault(prng);
+      if (fault) return fault;
+    }
+    return prng.pick(this.#kubeletCalls());
+  }
+
+  /** Published targets whose files must be visible now (file system answering). */
+  healthyTargets(): Target[] {
+    return [...this.targets.values()].filter((t) => {
+      const fs = VOLUMES[t.volume].fs;
+      return t.state === "published" && !this.frozen.has(fs) && t.epoch === this.evictions[fs];
+    });
+  }
+
+  #hasTargets(v: number): boolean {
+    return [...this.targets.values()].some((t) => t.volume === v);
+  }
+
+  #kubeletCalls(): Op[] {
+    const calls: Op[] = [];
+    for (const [v] of VOLUMES.entries()) {
+      calls.push(`stage ${v}`, `unstage ${v}`);
+      for (const [p] of PODS.entries()) calls.push(`publish ${v} ${p}`, `unpublish ${v} ${p}`);
+    }
+    return calls.filter((op) => this.enabled(op));
+  }
+
+  #fault(prng: Prng): Op | undefined {
+    const total = Object.values(FAULT_WEIGHTS).reduce((a, b) => a + b, 0);
+    let roll = prng.int(total);
+    const kind = Object.keys(FAULT_WEIGHTS).find((k) => (roll -= FAULT_WEIGHTS[k]) < 0)!;
+    const fs = prng.pick(FILE_SYSTEMS);
+    const candidates: Record<string, Op> = {
+      evict: `evict ${fs}`,
+      freeze: this.frozen.has(fs) ? `thaw ${fs}` : `freeze ${fs}`,
+      mgs: this.mgsDown ? "mgs-up" : `mgs-down ${prng.pick(MGS_DELAYS_MS)}`,
+      slow: this.slow
+        ? "slow off"
+        : `${prng.chance(0.7) ? "slow" : "slow-all"} ${prng.pick(SLOW_DELAYS_MS)}`,
+      modules: `modules-missing ${this.modulesMissing ? "off" : "on"}`,
+      restart: "restart",
+    };
+    const op = candidates[kind];
+    return this.enabled(op) ? op : undefined;
+  }
+}
+
+/** Whether `op` is a CSI call kubelet makes (not a fault). */
+export function isKubeletCall(op: Op): boolean {
+  return /^(stage|publish|unpublish|unstage) /.test(op);
+}
+
+function key(v: number, p: number): string {
+  return `${v}/${p}`;
+}
+
+function validVolume(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v < VOLUMES.length;
+}
+
+function validPod(p: number): boolean {
+  return Number.isInteger(p) && p >= 0 && p < PODS.length;
+}
+
+function isFs(name: string | undefined): name is string {
+  return (FILE_SYSTEMS as readonly string[]).includes(name ?? "");
+}
