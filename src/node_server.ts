@@ -46,6 +46,8 @@ import { requireKubeletPath } from "./node/kubelet_paths.ts";
 import { bindStagedVolume } from "./node/safe_bind.ts";
 import { publishFlags } from "./node/publish_flags.ts";
 import { resolveSpec } from "./node/resolve_spec.ts";
+import { kubeletStaged } from "./node/kubelet_record.ts";
+import { KeyedMutex } from "./keyed_mutex.ts";
 import type { LustreClient } from "./lustre/client_state.ts";
 import type { MetricsHook } from "./metrics.ts";
 
@@ -143,6 +145,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     kubeletDir: config.kubeletDir,
     unmountTimeoutMs: config.unmountTimeoutMs,
   };
+  /** Staging and its repairs, one at a time per staging path. */
+  const stagingMutex = new KeyedMutex();
   const kubeletPath = (context: CallContext, field: string, path: string) =>
     requireKubeletPath(context, field, path, config.kubeletDir);
 
@@ -159,25 +163,27 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
       publishFlags(context, spec, config.allowSuidDevVolumes); // refused now rather than at publish
       const readOnly = spec.readOnly || access.readOnlyMode;
-      return await runOperation(context, staging, async () => {
-        const existing = mountAt(await mounter.mountInfo(), staging);
-        const repair = existing !== undefined &&
-          await stager.unmountStale(staging, existing, STAGING_PATH);
-        if (existing && !repair) {
-          if (await stager.isStagedAs(existing, spec) && isReadOnly(existing) === readOnly) {
-            return {};
+      return await runOperation(context, staging, () =>
+        stagingMutex.run(staging, async () => {
+          const existing = mountAt(await mounter.mountInfo(), staging);
+          const repair = existing !== undefined &&
+            await stager.isStale(staging, existing, STAGING_PATH);
+          if (existing && !repair) {
+            if (await stager.isStagedAs(existing, spec) && isReadOnly(existing) === readOnly) {
+              return {};
+            }
+            throw new CsiError(
+              Code.ALREADY_EXISTS,
+              `Cannot stage volume "${volumeId}" at "${staging}": it is already staged there with ` +
+                `directory "${existing.root}" (${isReadOnly(existing) ? "ro" : "rw"}), not ` +
+                `"${spec.dir}" (${readOnly ? "ro" : "rw"})`,
+            );
           }
-          throw new CsiError(
-            Code.ALREADY_EXISTS,
-            `Cannot stage volume "${volumeId}" at "${staging}": it is already staged there with ` +
-              `directory "${existing.root}" (${isReadOnly(existing) ? "ro" : "rw"}), not ` +
-              `"${spec.dir}" (${readOnly ? "ro" : "rw"})`,
-          );
-        }
-        await Deno.mkdir(staging, { recursive: true });
-        await stager.stage(staging, spec, { volumeId, readOnly, repair });
-        return {};
-      });
+          // A stale mount stays on the staging path until its replacement is ready.
+          if (!repair) await Deno.mkdir(staging, { recursive: true });
+          await stager.stage(staging, spec, { volumeId, readOnly, repair });
+          return {};
+        }));
     },
 
     async nodeUnstageVolume(r) {
@@ -211,18 +217,36 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
       return await runOperation(context, target, async () => {
-        let mounts = await mounter.mountInfo();
-        if (!mountAt(mounts, staging)) {
+        await stagingMutex.run(staging, async () => {
+          const current = mountAt(await mounter.mountInfo(), staging);
+          if (current && !(await stager.isStale(staging, current, STAGING_PATH))) return;
+          if (!current) {
+            // Kubelet stages once: a staging path it still records as staged but that
+            // shows nothing (unmounted behind the driver's back) is staged again here.
+            if (!(await kubeletStaged(staging, volumeId))) {
+              throw new CsiError(
+                Code.FAILED_PRECONDITION,
+                `Cannot publish volume "${volumeId}" at "${target}": it is not staged at ` +
+                  `"${staging}"`,
+              );
+            }
+            logger.warn(
+              "Staging path {path} of volume {volumeId} shows nothing though kubelet staged " +
+                "it; staging it again",
+              { path: staging, volumeId },
+            );
+          }
+          await stager.stage(staging, spec, { volumeId, readOnly: stagedReadOnly, repair: true });
+        });
+        const mounts = await mounter.mountInfo();
+        const staged = mountAt(mounts, staging);
+        if (!staged) {
           throw new CsiError(
-            Code.FAILED_PRECONDITION,
-            `Cannot publish volume "${volumeId}" at "${target}": it is not staged at "${staging}"`,
+            Code.UNAVAILABLE,
+            `Cannot publish volume "${volumeId}" at "${target}": "${staging}" was unmounted ` +
+              "while the volume was being published; try again",
           );
         }
-        if (await stager.unmountStale(staging, mountAt(mounts, staging), STAGING_PATH)) {
-          await stager.stage(staging, spec, { volumeId, readOnly: stagedReadOnly, repair: true });
-          mounts = await mounter.mountInfo();
-        }
-        const staged = mountAt(mounts, staging)!;
         const existing = mountAt(mounts, target);
         if (existing && !(await stager.unmountStale(target, existing, TARGET_PATH))) {
           if (sameDirectory(existing, staged) && isReadOnly(existing) === readOnly) return {};

@@ -3,6 +3,7 @@
  * group; when the timeout passes the whole group is killed and the call
  * returns at once, even if a process is stuck in the kernel.
  */
+import { spawnBounded } from "./spawn_bounded.ts";
 import { CommandFailedError, CommandNotFoundError, CommandTimeoutError } from "./command_errors.ts";
 import { findHostLoader, type HostLoader, HostLoaderNotFoundError } from "./host_loader.ts";
 import { pathUnderRoot, resolveInRoot } from "./resolve_in_root.ts";
@@ -92,8 +93,6 @@ export interface LaunchDescriber {
 /** The default mount point of the host's `/` in the node plugin's container. */
 export const DEFAULT_HOST_ROOT = "/host";
 
-const decoder = new TextDecoder();
-
 /** The real runner, built on Deno.Command. */
 export class SystemRunner implements CommandRunner, LaunchDescriber {
   readonly #options: SystemRunnerOptions;
@@ -105,35 +104,16 @@ export class SystemRunner implements CommandRunner, LaunchDescriber {
   async run(command: string, args: readonly string[], options: RunOptions) {
     const program = await this.#resolve(command);
     const [file, argv] = await this.#invocation(program, args);
-    const started = performance.now();
-    const child = new Deno.Command(file, {
-      args: argv,
+    const done = await spawnBounded(file, argv, {
       env: { PATH: this.#options.pathEnv, LD_LIBRARY_PATH: this.#options.ldLibraryPath },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      detached: true,
-    }).spawn();
-    const output = child.output();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), options.timeoutMs);
+      timeoutMs: options.timeoutMs,
+      reapGraceMs: this.#options.reapGraceMs,
     });
-    const result = await Promise.race([output, timedOut]);
-    clearTimeout(timer);
-    const durationMs = Math.round(performance.now() - started);
-    if (result === "timeout") {
-      killGroup(child.pid);
-      await this.#reap(output);
+    const durationMs = done.durationMs;
+    if ("timeout" in done) {
       this.#options.onRun?.({ command, args, code: "timeout", durationMs });
       throw new CommandTimeoutError(command, options.timeoutMs);
     }
-    const done = {
-      code: result.code,
-      stdout: decoder.decode(result.stdout),
-      stderr: decoder.decode(result.stderr),
-      durationMs,
-    };
     this.#options.onRun?.({ command, args, code: done.code, durationMs });
     if (done.code !== 0 && options.check !== false) {
       throw new CommandFailedError(command, done.code, done.stdout, done.stderr);
@@ -232,23 +212,5 @@ export class SystemRunner implements CommandRunner, LaunchDescriber {
     if (this.#options.hostLoader !== "auto") return path;
     const inRoot = pathUnderRoot(this.#hostRoot, path);
     return inRoot === undefined ? path : resolveInRoot(this.#hostRoot, inRoot);
-  }
-
-  async #reap(output: Promise<unknown>): Promise<void> {
-    const grace = this.#options.reapGraceMs ?? 2000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      output.catch(() => undefined),
-      new Promise((resolve) => timer = setTimeout(resolve, grace)),
-    ]);
-    clearTimeout(timer);
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    Deno.kill(-pid, "SIGKILL");
-  } catch {
-    // the group is already gone
   }
 }

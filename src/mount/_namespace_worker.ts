@@ -9,6 +9,8 @@
  * the thread is always back in the keeper when the next one starts.
  */
 /// <reference lib="deno.worker" />
+
+import { spawnBounded } from "../exec/spawn_bounded.ts";
 import { unescapeOctal } from "./mountinfo.ts";
 
 const libc = Deno.dlopen("libc.so.6", {
@@ -34,6 +36,7 @@ const CLONE_NEWNS = 0x20000;
 const O_RDONLY = 0;
 const O_CLOEXEC = 0x80000;
 const MS_BIND = 4096;
+const MS_MOVE = 8192;
 const MS_REC = 16384;
 const MS_PRIVATE = 1 << 18;
 const MNT_DETACH = 2;
@@ -63,6 +66,7 @@ export type KeeperRequest =
   | { op: "run"; command: string; args: string[]; pathEnv: string; timeoutMs: number }
   | { op: "mountinfo"; where: "keeper" | "host" }
   | { op: "attach"; from: string; to: string }
+  | { op: "move"; from: string; to: string }
   | { op: "umount"; target: string; flags: number }
   | { op: "mkdir"; path: string }
   | { op: "rmdir"; path: string };
@@ -81,7 +85,6 @@ export interface KeeperRunResult {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 let hostFd = -1;
 let homeFd = -1;
 let keeperFd = -1;
@@ -242,38 +245,13 @@ async function run(
       }
     });
   if (!program) return "not-found";
-  const started = performance.now();
   // Spawned from this thread, so the child runs in the keeper namespace.
-  const child = new Deno.Command(program, {
-    args: request.args,
+  const result = await spawnBounded(program, request.args, {
     env: { PATH: request.pathEnv },
     clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
-  const output = child.output();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), request.timeoutMs);
+    timeoutMs: request.timeoutMs,
   });
-  const result = await Promise.race([output, timedOut]);
-  clearTimeout(timer);
-  if (result === "timeout") {
-    try {
-      Deno.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    return "timeout";
-  }
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-    durationMs: Math.round(performance.now() - started),
-  };
+  return "timeout" in result ? "timeout" : result;
 }
 
 function readMountInfo(where: "keeper" | "host"): string {
@@ -297,6 +275,8 @@ async function handle(request: KeeperRequest): Promise<unknown> {
       return readMountInfo(request.where);
     case "attach":
       return attach(request.from, request.to);
+    case "move":
+      return mount(request.from, request.to, MS_MOVE);
     case "umount": {
       const result = libc.symbols.umount2(c(request.target), request.flags | UMOUNT_NOFOLLOW);
       return result === 0 ? 0 : errno();

@@ -5,6 +5,7 @@
  * the others), and it rejoins the pool when its call finally returns
  * (terminate() cannot free a thread that is inside a system call).
  */
+import { WaitQueue } from "./wait_queue.ts";
 import type { FsCallReply, FsCallRequest } from "./fs_call_worker.ts";
 
 /** The part of a Worker the pool uses; tests pass fakes. */
@@ -43,7 +44,7 @@ export class FsWorkerPool {
   #idle: WorkerLike[] = [];
   readonly #busy = new Map<FsCall, WorkerLike>();
   readonly #stuck = new Set<WorkerLike>();
-  #waiting: (() => void)[] = [];
+  readonly #waiting = new WaitQueue();
   #closed = false;
 
   constructor(options: FsWorkerPoolOptions) {
@@ -86,17 +87,7 @@ export class FsWorkerPool {
       if (call) return call;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          this.#waiting = this.#waiting.filter((w) => w !== wake);
-          resolve();
-        }, remaining);
-        this.#waiting.push(wake);
-      });
+      await this.#waiting.wait(deadline);
     }
   }
 
@@ -106,7 +97,7 @@ export class FsWorkerPool {
     if (!worker) return;
     this.#busy.delete(call);
     this.#stuck.add(worker);
-    this.#waiting.shift()?.();
+    this.#waiting.wakeNext();
   }
 
   /** Threads per state. */
@@ -139,7 +130,7 @@ export class FsWorkerPool {
     } else {
       worker.terminate();
     }
-    this.#waiting.shift()?.();
+    this.#waiting.wakeNext();
   }
 }
 

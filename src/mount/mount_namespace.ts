@@ -6,6 +6,7 @@
  * thread inside it (src/mount/_namespace_worker.ts); a call that overruns
  * its timeout abandons that thread and the next call starts a fresh one.
  */
+import { errnoName } from "./errno_names.ts";
 import { CommandNotFoundError, CommandTimeoutError } from "../exec/command_errors.ts";
 import type { CommandResult } from "../exec/command_runner.ts";
 import { type Mounter, MountError, MountTimeoutError, type UnmountMode } from "./mounter.ts";
@@ -40,6 +41,8 @@ export interface MountKeeper {
   removeDirectory(path: string): Promise<void>;
   /** Binds keeper directory `from` at `to` in the driver's own namespace. */
   attach(from: string, to: string, timeoutMs: number): Promise<void>;
+  /** Moves the keeper's mount at `from` to `to`, both in the keeper (MS_MOVE). */
+  move(from: string, to: string, timeoutMs: number): Promise<void>;
   /** The keeper's mount operations, for the unmount cascade. */
   readonly mounter: Mounter;
 }
@@ -53,7 +56,6 @@ export interface KeeperOptions extends KeeperSetup {
 }
 
 const UNMOUNT_BITS: Record<UnmountMode, number> = { plain: 0, force: 1, lazy: 2 };
-const ERRNO_NAMES: Record<number, string> = { 1: "EPERM", 2: "ENOENT", 16: "EBUSY", 22: "EINVAL" };
 
 /** The keeper namespace, reached through one worker thread. */
 export class KeeperNamespace implements MountKeeper {
@@ -123,7 +125,17 @@ export class KeeperNamespace implements MountKeeper {
     } catch (error) {
       const errno = (error as { errno?: number }).errno;
       if (errno === undefined) throw error;
-      throw new MountError("attach", to, ERRNO_NAMES[errno] ?? `errno ${errno}`);
+      throw new MountError("attach", to, errnoName(errno));
+    }
+  }
+
+  async move(from: string, to: string, timeoutMs: number): Promise<void> {
+    try {
+      await this.#call({ op: "move", from, to }, timeoutMs);
+    } catch (error) {
+      const errno = (error as { errno?: number }).errno;
+      if (errno === undefined) throw error;
+      throw new MountError("move in keeper", to, errnoName(errno));
     }
   }
 
@@ -135,10 +147,11 @@ export class KeeperNamespace implements MountKeeper {
         timeoutMs,
       ) as number;
       if (errno === 0 || errno === 22 || errno === 2) return;
-      throw new MountError(`unmount (${mode}) in keeper`, target, ERRNO_NAMES[errno] ?? `${errno}`);
+      throw new MountError(`unmount (${mode}) in keeper`, target, errnoName(errno));
     },
     bind: () => Promise.reject(new Error("bind is not done in the keeper")),
     bindBeneath: () => Promise.reject(new Error("bindBeneath is not done in the keeper")),
+    replaceBeneath: () => Promise.reject(new Error("replaceBeneath is not done in the keeper")),
     makePrivate: () => Promise.reject(new Error("makePrivate is not done in the keeper")),
     close: () => this.close(),
   };

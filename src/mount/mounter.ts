@@ -86,6 +86,18 @@ export interface Mounter {
     flags: readonly MountFlag[],
   ): Promise<void>;
   /**
+   * Like bindBeneath, but mount-first: the new bind is made and flagged
+   * aside, and only then replaces what is mounted at `target` (detached
+   * lazily, the new bind moved in). When it fails before that, the target's
+   * mount is left as it was; a bare target directory just gets the bind.
+   * @throws PathBeneathError, MountError, MountTimeoutError
+   */
+  replaceBeneath(
+    source: PathBeneath,
+    target: PathBeneath,
+    flags: readonly MountFlag[],
+  ): Promise<void>;
+  /**
    * One unmount attempt; "not mounted" (EINVAL) counts as success.
    * @throws MountError, MountTimeoutError
    */

@@ -3,6 +3,8 @@
  * each call bounded by a timeout. A worker stuck in the kernel is abandoned
  * and replaced, so the driver never wedges.
  */
+import { WaitQueue } from "./wait_queue.ts";
+import { errnoName } from "./errno_names.ts";
 import {
   beneathText,
   type Mounter,
@@ -49,28 +51,6 @@ const UNMOUNT_BITS: Record<UnmountMode, number> = {
   lazy: MNT_DETACH,
 };
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  5: "EIO",
-  12: "ENOMEM",
-  13: "EACCES",
-  11: "EAGAIN",
-  16: "EBUSY",
-  18: "EXDEV",
-  19: "ENODEV",
-  20: "ENOTDIR",
-  22: "EINVAL",
-  28: "ENOSPC",
-  30: "EROFS",
-  36: "ENAMETOOLONG",
-  38: "ENOSYS",
-  40: "ELOOP",
-  107: "ENOTCONN",
-  108: "ESHUTDOWN",
-  116: "ESTALE",
-};
-
 /** Settings of the system mounter. */
 export interface SystemMounterOptions {
   /** Limit for a mount(2) call. */
@@ -93,7 +73,7 @@ export class SystemMounter implements Mounter {
   #idle: Worker[] = [];
   #busy = new Set<Worker>();
   /** Calls waiting for a worker, oldest first. */
-  #waiting: (() => void)[] = [];
+  readonly #waiting = new WaitQueue();
 
   constructor(options: SystemMounterOptions) {
     this.#options = options;
@@ -163,6 +143,36 @@ export class SystemMounter implements Mounter {
     try {
       const reply = await this.#call({ ...request, scratch }, "bind", path, timeoutMs);
       this.#check(reply, request);
+    } catch (error) {
+      if (error instanceof MountTimeoutError) {
+        await this.unmount(scratch, "lazy", timeoutMs).catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      await Deno.remove(scratch).catch(() => undefined);
+    }
+  }
+
+  async replaceBeneath(
+    source: PathBeneath,
+    target: PathBeneath,
+    flags: readonly MountFlag[],
+  ): Promise<void> {
+    const timeoutMs = this.#options.timeoutMs;
+    const scratchDir = this.#options.scratchDir;
+    if (!scratchDir) throw new Error("Cannot replace a mount: no scratch directory configured");
+    await Deno.mkdir(scratchDir, { recursive: true });
+    const scratch = await Deno.makeTempDir({ dir: scratchDir, prefix: "replace-" });
+    const request = {
+      op: "replaceBeneath" as const,
+      source,
+      target,
+      scratch,
+      remountFlags: flags.reduce((sum, flag) => sum | FLAG_BITS[flag], MS_BIND | MS_REMOUNT),
+      useOpenat2: this.#options.useOpenat2 ?? true,
+    };
+    try {
+      this.#check(await this.#call(request, "replace", beneathText(target), timeoutMs), request);
     } catch (error) {
       if (error instanceof MountTimeoutError) {
         await this.unmount(scratch, "lazy", timeoutMs).catch(() => undefined);
@@ -286,17 +296,7 @@ export class SystemMounter implements Mounter {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new MountTimeoutError(operation, path, timeoutMs);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          this.#waiting = this.#waiting.filter((w) => w !== wake);
-          resolve();
-        }, remaining);
-        this.#waiting.push(wake);
-      });
+      await this.#waiting.wait(deadline);
     }
   }
 
@@ -309,15 +309,11 @@ export class SystemMounter implements Mounter {
   }
 
   #wakeNext(): void {
-    this.#waiting.shift()?.();
+    this.#waiting.wakeNext();
   }
 
   /** Worker threads alive now. */
   get workerCount(): number {
     return this.#idle.length + this.#busy.size;
   }
-}
-
-function errnoName(errno: number): string {
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
 }

@@ -95,3 +95,60 @@ for (const useOpenat2 of [true, false]) {
     }
   });
 }
+
+Deno.test("SystemMounter.replaceBeneath() swaps a mount under a shared parent only once the new bind is ready", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mounter-replace-test-" });
+  const mounter = new SystemMounter({ timeoutMs: 5000, scratchDir: `${dir}/scratch` });
+  const kubeletDir = `${dir}/kubelet`;
+  const staging = `${kubeletDir}/staging`;
+  const sh = async (...args: string[]) => {
+    const out = await new Deno.Command("mount", { args, signal: AbortSignal.timeout(10_000) })
+      .output();
+    assert.equal(out.code, 0, `mount ${args.join(" ")}`);
+  };
+  try {
+    for (const vol of ["old", "new"]) {
+      await Deno.mkdir(`${dir}/fs/${vol}`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/fs/${vol}/marker`, vol);
+    }
+    await Deno.mkdir(staging, { recursive: true });
+    // Like /var/lib/kubelet on a node: a shared mount.
+    await sh("--bind", kubeletDir, kubeletDir);
+    await sh("--make-shared", kubeletDir);
+    const fs = (path: string) => ({ root: `${dir}/fs`, path });
+    const target = { root: kubeletDir, path: "staging" };
+    const at = async () =>
+      (await mounter.mountInfo()).filter((m) => m.mountPoint === staging).map((m) => m.root);
+
+    await mounter.replaceBeneath(fs("old"), target, ["nosuid"]);
+    assert.equal(
+      await Deno.readTextFile(`${staging}/marker`),
+      "old",
+      "a bare directory just gets the bind",
+    );
+    await assert.rejects(
+      mounter.replaceBeneath(fs("gone"), target, ["nosuid"]),
+      (error) => error instanceof PathBeneathError && error.errno === "ENOENT",
+    );
+    assert.equal(
+      await Deno.readTextFile(`${staging}/marker`),
+      "old",
+      "a failed replacement changes nothing",
+    );
+    await mounter.replaceBeneath(fs("new"), target, ["ro", "nosuid"]);
+    assert.equal(await Deno.readTextFile(`${staging}/marker`), "new");
+    assert.equal((await at()).length, 1, "the old mount is gone, not stacked below");
+    assert.ok(isReadOnly(mountAt(await mounter.mountInfo(), staging)!));
+    assert.deepEqual(
+      (await mounter.mountInfo()).filter((m) => m.mountPoint.startsWith(`${dir}/scratch`)),
+      [],
+      "nothing is left in the scratch folder",
+    );
+  } finally {
+    for (const path of [staging, staging, kubeletDir]) {
+      await mounter.unmount(path, "lazy", 5000).catch(() => undefined);
+    }
+    mounter.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

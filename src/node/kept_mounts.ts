@@ -30,10 +30,14 @@ export function keptPath(keeper: MountKeeper, path: string): string {
   return `${keeper.mountsDir}/${path.slice(path.lastIndexOf("/") + 1)}`;
 }
 
+/** Suffix of the path where a stale shared mount's replacement is mounted first. */
+export const REPLACEMENT_SUFFIX = ".next";
+
 /**
  * Makes `path` show the shared mount: the bind already here if it answers,
  * else the keeper's mount (adopted after a restart) attached again, else a
- * fresh mount.lustre in the keeper, attached.
+ * fresh mount.lustre in the keeper, attached. A stale mount is replaced
+ * mount-first: it stays until its replacement is mounted.
  * @throws LustreMountError, CommandTimeoutError, MountError
  */
 export async function ensureKeptMount(
@@ -41,18 +45,18 @@ export async function ensureKeptMount(
   keeper: MountKeeper,
   mount: { readonly fsSource: string; readonly options: readonly string[]; readonly path: string },
 ): Promise<MountInfo> {
-  const { path, fsSource, options } = mount;
+  const { path } = mount;
   const kept = keptPath(keeper, path);
   const local = mountAt(await deps.mounter.mountInfo(), path);
   if (local) {
     // A hung mount is not stale: FsNotAnsweringError goes to the caller, no remount.
     const health = await deps.gate.check(gateKey(local), path);
     if (health.healthy) return local;
-    deps.logger.warn("Shared Lustre mount {path} is stale, mounting it again: {reason}", {
+    deps.logger.warn("Shared Lustre mount {path} is stale, mounting its replacement: {reason}", {
       path,
       reason: health.reason,
     });
-    await releaseKeptMount(deps, keeper, path);
+    return await replaceKeptMount(deps, keeper, mount);
   }
   if (mountAt(await keeper.mountInfo(), kept)) {
     const adopted = await attach(deps, keeper, kept, path);
@@ -64,30 +68,62 @@ export async function ensureKeptMount(
       });
       return adopted;
     }
-    deps.logger.warn("Kept Lustre mount {path} is stale, mounting it again: {reason}", {
+    deps.logger.warn("Kept Lustre mount {path} is stale, mounting its replacement: {reason}", {
       path,
       reason: health.reason,
     });
-    await releaseKeptMount(deps, keeper, path);
+    return await replaceKeptMount(deps, keeper, mount);
   }
-  await deps.clientReady?.();
+  await mountInKeeper(deps, keeper, mount.fsSource, mount.options, kept);
+  return await attach(deps, keeper, kept, path);
+}
+
+/**
+ * Mounts the replacement of a stale shared mount beside it in the keeper;
+ * only then releases the stale one and moves the replacement in.
+ * @throws LustreMountError (the stale mount stays), CommandTimeoutError, MountError
+ */
+async function replaceKeptMount(
+  deps: KeptMountDeps,
+  keeper: MountKeeper,
+  mount: { readonly fsSource: string; readonly options: readonly string[]; readonly path: string },
+): Promise<MountInfo> {
+  const kept = keptPath(keeper, mount.path);
+  const next = `${kept}${REPLACEMENT_SUFFIX}`;
+  await unmountCascade(keeper.mounter, next, deps.unmountTimeoutMs); // a crashed attempt's
+  await mountInKeeper(deps, keeper, mount.fsSource, mount.options, next);
+  await releaseKeptMount(deps, keeper, mount.path);
   await keeper.mkdir(kept);
-  const args = [fsSource, kept, ...(options.length > 0 ? ["-o", options.join(",")] : [])];
+  await keeper.move(next, kept, deps.checkTimeoutMs);
+  await keeper.removeDirectory(next).catch(() => undefined);
+  return await attach(deps, keeper, kept, mount.path);
+}
+
+/** Runs mount.lustre in the keeper at `at`. */
+async function mountInKeeper(
+  deps: KeptMountDeps,
+  keeper: MountKeeper,
+  fsSource: string,
+  options: readonly string[],
+  at: string,
+): Promise<void> {
+  await deps.clientReady?.();
+  await keeper.mkdir(at);
+  const args = [fsSource, at, ...(options.length > 0 ? ["-o", options.join(",")] : [])];
   const result = await keeper.run("mount.lustre", args, deps.mountTimeoutMs);
   if (result.code !== 0) {
-    await keeper.removeDirectory(kept).catch(() => undefined);
+    await keeper.removeDirectory(at).catch(() => undefined);
     throw new LustreMountError(fsSource, result.code, result.stderr || result.stdout);
   }
-  if (!mountAt(await keeper.mountInfo(), kept)) {
-    throw new Error(`mount.lustre "${fsSource}" succeeded but "${kept}" is not a mount`);
+  if (!mountAt(await keeper.mountInfo(), at)) {
+    throw new Error(`mount.lustre "${fsSource}" succeeded but "${at}" is not a mount`);
   }
   deps.logger.info("Mounted Lustre {source} at {path} in the keeper namespace", {
     source: fsSource,
-    path: kept,
+    path: at,
     options: options.join(","),
     durationMs: result.durationMs,
   });
-  return await attach(deps, keeper, kept, path);
 }
 
 /** Detaches the bind at `path` here and unmounts the keeper's mount behind it. */

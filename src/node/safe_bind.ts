@@ -23,7 +23,9 @@ export interface SafeBindDeps {
 }
 
 /**
- * Binds the volume's directory from `mount` onto `staging`.
+ * Binds the volume's directory from `mount` onto `staging`; with `replace`,
+ * mount-first over what is mounted there (a stale staging mount stays
+ * until the new bind is ready, see Mounter.replaceBeneath).
  * @throws CsiError NOT_FOUND (no such directory), INVALID_ARGUMENT (a symlink on the way, not a directory), FAILED_PRECONDITION (the mount shows something else)
  */
 export async function bindVolumeDirectory(
@@ -34,12 +36,15 @@ export async function bindVolumeDirectory(
     readonly spec: VolumeSpec;
     readonly staging: string;
     readonly flags: readonly MountFlag[];
+    readonly replace?: boolean;
   },
 ): Promise<void> {
   const { volumeId, mount, spec, staging } = request;
   const context = { action: "stage", volumeId };
+  const mounter = deps.mounter;
   try {
-    await deps.mounter.bindBeneath(
+    await (request.replace ? mounter.replaceBeneath : mounter.bindBeneath).call(
+      mounter,
       { root: mount.path, path: spec.dir },
       belowKubelet(deps.kubeletDir, staging),
       request.flags,

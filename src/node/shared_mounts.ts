@@ -17,7 +17,7 @@ import { LustreMountError } from "../lustre/lustre_mount_error.ts";
 import { compareVersions } from "../lustre/client_check.ts";
 import type { LustreSource } from "../lustre/source.ts";
 import type { MountKeeper } from "../mount/mount_namespace.ts";
-import { ensureKeptMount, keptPath, releaseKeptMount } from "./kept_mounts.ts";
+import { ensureKeptMount, keptPath, releaseKeptMount, REPLACEMENT_SUFFIX } from "./kept_mounts.ts";
 
 /** Folder of the node plugin's shared mounts below the state dir. */
 export const NODE_MOUNTS_FOLDER = "mounts";
@@ -158,7 +158,7 @@ export class SharedMounts {
       await this.#mutex.run(shared.mountPoint, async () => {
         const now = await this.#deps.mounter.mountInfo();
         const current = mountAt(now, shared.mountPoint);
-        if (!current || this.#users.has(current.mountPoint) || this.#isUsed(current, now)) return;
+        if (!current || this.#inUse(current.mountPoint) || this.#isUsed(current, now)) return;
         await unmountCascade(this.#deps.mounter, current.mountPoint, this.#deps.unmountTimeoutMs);
         await removeDirectory(current.mountPoint);
         this.#deps.logger.info("Released shared Lustre mount {path}", {
@@ -186,7 +186,7 @@ export class SharedMounts {
     ]);
     for (const path of paths) {
       await this.#mutex.run(path, async () => {
-        if (this.#users.has(path)) return;
+        if (this.#inUse(path)) return;
         const kept = keptPath(keeper, path);
         const local = await this.#deps.mounter.mountInfo();
         const shared = mountAt(await keeper.mountInfo(), kept) ?? mountAt(local, path);
@@ -200,6 +200,13 @@ export class SharedMounts {
       });
     }
     return released;
+  }
+
+  /** A call uses the shared mount at `path` (or mounts the replacement at `path` of one). */
+  #inUse(path: string): boolean {
+    return this.#users.has(path) ||
+      path.endsWith(REPLACEMENT_SUFFIX) &&
+        this.#users.has(path.slice(0, -REPLACEMENT_SUFFIX.length));
   }
 
   #isSharedMount(mount: MountInfo): boolean {
@@ -231,12 +238,32 @@ export class SharedMounts {
       // A hung mount is not stale: FsNotAnsweringError goes to the caller, no remount.
       const health = await this.#deps.gate.check(gateKey(existing), path);
       if (health.healthy) return existing;
-      this.#deps.logger.warn("Shared Lustre mount {path} is stale, mounting it again: {reason}", {
-        path,
-        reason: health.reason,
-      });
-      await unmountCascade(this.#deps.mounter, path, this.#deps.unmountTimeoutMs);
+      this.#deps.logger.warn(
+        "Shared Lustre mount {path} is stale, mounting its replacement: {reason}",
+        { path, reason: health.reason },
+      );
+      // Mount-first: the stale mount stays until its replacement is mounted beside it.
+      const next = `${path}${REPLACEMENT_SUFFIX}`;
+      const { mounter, unmountTimeoutMs } = this.#deps;
+      await unmountCascade(mounter, next, unmountTimeoutMs); // a crashed attempt's
+      await this.#mountLustre(fsSource, options, next);
+      await unmountCascade(mounter, path, unmountTimeoutMs);
+      await mounter.bind(next, path, []);
+      await unmountCascade(mounter, next, unmountTimeoutMs);
+      await removeDirectory(next).catch(() => undefined);
+      const replaced = mountAt(await mounter.mountInfo(), path);
+      if (!replaced) throw new Error(`"${next}" was bound but "${path}" is not a mount`);
+      return replaced;
     }
+    return await this.#mountLustre(fsSource, options, path);
+  }
+
+  /** Runs mount.lustre at `path` (created); the directory is removed again when it fails. */
+  async #mountLustre(
+    fsSource: string,
+    options: readonly string[],
+    path: string,
+  ): Promise<MountInfo> {
     await this.#deps.clientReady?.();
     await Deno.mkdir(path, { recursive: true });
     const args = [fsSource, path, ...(options.length > 0 ? ["-o", options.join(",")] : [])];

@@ -40,6 +40,7 @@ function fakeNode(stateDir: string, answers: ClientStatus[]) {
     mountInfo: () => Promise.resolve([...mounts]),
     bind: () => Promise.resolve(),
     bindBeneath: () => Promise.resolve(),
+    replaceBeneath: () => Promise.resolve(),
     unmount: () => Promise.resolve(),
     makePrivate: () => Promise.resolve(),
     close: () => {},

@@ -87,9 +87,11 @@ export class Stager {
       readonly volumeId: string;
       readonly readOnly: boolean;
       /**
-       * Re-staging after a stale staging mount was removed: the volume was
-       * checked for collisions when first staged, and its own (stale) targets
-       * still show its directory, so the check is skipped.
+       * Re-staging over a stale (or vanished) staging mount: the new bind
+       * replaces the stale one only once it is ready, so a failure leaves the
+       * stale mount in place. The volume was checked for collisions when first
+       * staged, and its own (stale) targets still show its directory, so the
+       * check is skipped.
        */
       readonly repair?: boolean;
     },
@@ -109,7 +111,14 @@ export class Stager {
         const onHost = await this.#hostCollision(mount.info, root, spec, staging);
         if (onHost) return { mountPoint: onHost.mountPoint, onHost: true } satisfies Collision;
       }
-      await bindVolumeDirectory(this.#deps, { volumeId, mount, spec, staging, flags });
+      await bindVolumeDirectory(this.#deps, {
+        volumeId,
+        mount,
+        spec,
+        staging,
+        flags,
+        replace: options.repair,
+      });
       return undefined;
     };
     try {
@@ -182,6 +191,25 @@ export class Stager {
     if (!isLustreSource(existing.source)) return false;
     return parseLustreSource(existing.source).fsName === spec.source.fsName &&
       rootMatches(existing.root, spec.dir);
+  }
+
+  /**
+   * Is `mount` at `path` stale (failing, not hung)? Logs the repair to come.
+   * @throws FsNotAnsweringError when the mount hangs (it is left alone)
+   */
+  async isStale(
+    path: string,
+    mount: MountInfo,
+    options: { readonly what: string },
+  ): Promise<boolean> {
+    const health = await this.#deps.gate.check(gateKey(mount), path);
+    if (health.healthy) return false;
+    this.#deps.logger.warn("{what} {path} is stale, replacing it mount-first: {reason}", {
+      what: options.what,
+      path,
+      reason: health.reason,
+    });
+    return true;
   }
 
   /**

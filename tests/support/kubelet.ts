@@ -87,3 +87,16 @@ async function sh(command: string, args: string[]): Promise<void> {
     throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(output.stderr)}`);
   }
 }
+
+/**
+ * Writes kubelet's record of a staged volume beside its staging path
+ * (`<sha>/vol_data.json`), as kubelet does before NodeStageVolume and keeps
+ * until NodeUnstageVolume succeeded.
+ */
+export async function writeVolData(stagingPath: string, volumeHandle: string): Promise<void> {
+  const parent = stagingPath.slice(0, stagingPath.lastIndexOf("/"));
+  await Deno.writeTextFile(
+    `${parent}/vol_data.json`,
+    JSON.stringify({ driverName: DRIVER_NAME, volumeHandle }),
+  );
+}
