@@ -16,6 +16,7 @@ const { values } = parseArgs({
     sequence: { type: "string" },
     "shrink-s": { type: "string", default: "600" },
     "budget-s": { type: "string" },
+    "call-timeout-s": { type: "string", default: "30" },
     quiet: { type: "boolean", default: false },
   },
 });
@@ -32,6 +33,7 @@ const report = await runCampaign({
   sequence,
   budgetMs: values["budget-s"] ? Number(values["budget-s"]) * 1000 : undefined,
   shrinkBudgetMs: Number(values["shrink-s"]) * 1000,
+  callTimeoutMs: Number(values["call-timeout-s"]) * 1000,
   log: values.quiet ? undefined : (line) => console.log(line),
 });
 console.log(report.text);

@@ -11,8 +11,12 @@ import { FILE_SYSTEMS, PODS, VOLUMES } from "./cluster.ts";
 /** One step: a kubelet call or a fault. */
 export type Op = string;
 
-/** A fault file system is thawed after at most this many further steps. */
-export const MAX_FROZEN_STEPS = 4;
+/**
+ * Each outage ends after at most this many further steps (a frozen file
+ * system is thawed, the MGS comes back, ...), so runs spend their steps on
+ * recoveries rather than on kubelet retrying into one long outage.
+ */
+export const MAX_OUTAGE_STEPS = { freeze: 4, mgsDown: 8, modulesMissing: 6, slow: 12 };
 
 const SLOW_DELAYS_MS = [200, 500, 1000];
 const MGS_DELAYS_MS = [0, 0, 300];
@@ -54,10 +58,21 @@ export class NodeModel {
   readonly evictions: Record<string, number> = { fs1: 0, fs2: 0 };
   /** Frozen file systems and the step at which they froze. */
   readonly frozen = new Map<string, number>();
-  mgsDown = false;
-  slow = false;
-  modulesMissing = false;
+  /** Step at which each outage began, while it lasts. */
+  readonly since: { mgsDown?: number; slow?: number; modulesMissing?: number } = {};
   step = 0;
+
+  get mgsDown(): boolean {
+    return this.since.mgsDown !== undefined;
+  }
+
+  get slow(): boolean {
+    return this.since.slow !== undefined;
+  }
+
+  get modulesMissing(): boolean {
+    return this.since.modulesMissing !== undefined;
+  }
 
   /** Whether kubelet (or the fault injector) may do `op` now. */
   enabled(op: Op): boolean {
@@ -95,10 +110,18 @@ export class NodeModel {
     }
   }
 
-  /** Steps that must come before any other: thawing what froze long enough ago. */
+  /** Steps that must come before any other: ending outages that lasted long enough. */
   forced(): Op[] {
-    return [...this.frozen].filter(([, at]) => this.step - at >= MAX_FROZEN_STEPS)
-      .map(([fs]) => `thaw ${fs}`);
+    const over = (at: number | undefined, max: number) => at !== undefined && this.step - at >= max;
+    return [
+      ...[...this.frozen].filter(([, at]) => over(at, MAX_OUTAGE_STEPS.freeze))
+        .map(([fs]) => `thaw ${fs}`),
+      ...(over(this.since.mgsDown, MAX_OUTAGE_STEPS.mgsDown) ? ["mgs-up"] : []),
+      ...(over(this.since.modulesMissing, MAX_OUTAGE_STEPS.modulesMissing)
+        ? ["modules-missing off"]
+        : []),
+      ...(over(this.since.slow, MAX_OUTAGE_STEPS.slow) ? ["slow off"] : []),
+    ];
   }
 
   /** Records that `op` ran and whether it succeeded (faults always do). */
@@ -140,17 +163,19 @@ export class NodeModel {
         this.frozen.delete(a);
         break;
       case "mgs-down":
-        this.mgsDown = true;
+        this.since.mgsDown = this.step;
         break;
       case "mgs-up":
-        this.mgsDown = false;
+        delete this.since.mgsDown;
         break;
       case "slow":
       case "slow-all":
-        this.slow = a !== "off";
+        if (a === "off") delete this.since.slow;
+        else this.since.slow = this.step;
         break;
       case "modules-missing":
-        this.modulesMissing = a === "on";
+        if (a === "on") this.since.modulesMissing = this.step;
+        else delete this.since.modulesMissing;
         break;
     }
     // Calls that kubelet no longer wants (their state moved on) are not retried.
@@ -167,7 +192,9 @@ export class NodeModel {
       const fault = this.#fault(prng);
       if (fault) return fault;
     }
-    return prng.pick(this.#kubeletCalls());
+    // A volume first, then one of its calls: stage/unstage cycles stay frequent.
+    const byVolume = VOLUMES.map((_, v) => this.#kubeletCalls(v)).filter((c) => c.length > 0);
+    return prng.pick(prng.pick(byVolume));
   }
 
   /** Published targets whose files must be visible now (file system answering). */
@@ -182,12 +209,9 @@ export class NodeModel {
     return [...this.targets.values()].some((t) => t.volume === v);
   }
 
-  #kubeletCalls(): Op[] {
-    const calls: Op[] = [];
-    for (const [v] of VOLUMES.entries()) {
-      calls.push(`stage ${v}`, `unstage ${v}`);
-      for (const [p] of PODS.entries()) calls.push(`publish ${v} ${p}`, `unpublish ${v} ${p}`);
-    }
+  #kubeletCalls(v: number): Op[] {
+    const calls: Op[] = [`stage ${v}`, `unstage ${v}`];
+    for (const [p] of PODS.entries()) calls.push(`publish ${v} ${p}`, `unpublish ${v} ${p}`);
     return calls.filter((op) => this.enabled(op));
   }
 

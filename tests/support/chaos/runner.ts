@@ -13,7 +13,7 @@ import { PODS, VOLUMES } from "./cluster.ts";
 import { isKubeletCall, NodeModel, type Op } from "./model.ts";
 import { Prng } from "./prng.ts";
 import { type Answer, kubeletCall, type KubeletPaths } from "./calls.ts";
-import { allowedCodes } from "./allowed_codes.ts";
+import { allowedCodes, allowedMessage } from "./allowed_codes.ts";
 import { applyFault, clearingFaults } from "./faults.ts";
 import { checkTargets, Written } from "./target_checks.ts";
 import { checkNoMounts, checkWrittenData } from "./final_checks.ts";
@@ -56,9 +56,17 @@ const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DRAIN_ROUNDS = 10;
 /**
  * Driver flags: a hung file system is declared not answering after 5 s (the
- * first call on it waits that long; default 30 s) and probed every second.
+ * first call on it waits that long; default 30 s) and probed every second;
+ * a mount.lustre against a hung server is killed after 8 s (default 100 s).
  */
-export const CHAOS_DRIVER_ARGS = ["--command-timeout-ms", "5000", "--hang-probe-ms", "1000"];
+export const CHAOS_DRIVER_ARGS = [
+  "--command-timeout-ms",
+  "5000",
+  "--hang-probe-ms",
+  "1000",
+  "--mount-timeout-ms",
+  "8000",
+];
 
 /** Runs one campaign. Never throws for a broken invariant: it is in the result. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
@@ -86,7 +94,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         `${op}: no answer within ${timeoutMs} ms (${answer.message})`,
       );
       check(
-        allowed.includes(answer.code),
+        allowed.includes(answer.code) && allowedMessage(answer.code, answer.message),
         `${op} answered ${name}, allowed: ${allowed.map(codeName).join(", ")}: ${answer.message}`,
       );
       model.apply(op, answer.code === 0);
