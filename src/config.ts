@@ -67,6 +67,8 @@ export interface ConfigSources {
 }
 
 const MAX_DURATION_MS = 24 * 3600 * 1000;
+/** Kubelet gives up on a CSI call after 2 minutes; a mount must fail before that. */
+export const KUBELET_DEADLINE_MS = 120_000;
 const MAX_NODE_ID_BYTES = 256;
 
 /**
@@ -103,7 +105,7 @@ export function parseConfig(mode: Mode, args: readonly string[], sources: Config
     pathEnv: value("pathEnv").text,
     ldLibraryPath: value("ldLibraryPath").text,
     hostLoader: requireLoader(value("hostLoader")),
-    mountTimeoutMs: requireDuration("mountTimeoutMs", value("mountTimeoutMs")),
+    mountTimeoutMs: requireMountTimeout(value("mountTimeoutMs")),
     unmountTimeoutMs: requireDuration("unmountTimeoutMs", value("unmountTimeoutMs")),
     commandTimeoutMs: requireDuration("commandTimeoutMs", value("commandTimeoutMs")),
     probeTimeoutMs: requireDuration("probeTimeoutMs", value("probeTimeoutMs")),
@@ -240,6 +242,21 @@ function requireDuration(key: SettingKey, raw: { text: string; origin: string },
       key,
       raw,
       `is not a whole number of milliseconds from ${min} to ${MAX_DURATION_MS}`,
+    );
+  }
+  return value;
+}
+
+/** A mount that outlives kubelet's deadline is retried while still running: refuse it. */
+function requireMountTimeout(raw: { text: string; origin: string }): number {
+  const value = requireDuration("mountTimeoutMs", raw);
+  if (value >= KUBELET_DEADLINE_MS) {
+    throw invalid(
+      "mountTimeoutMs",
+      raw,
+      `is not below kubelet's ${KUBELET_DEADLINE_MS} ms (2 minute) deadline for a CSI call: ` +
+        "kubelet would give up and retry while mount.lustre still runs; use at most " +
+        `${KUBELET_DEADLINE_MS - 1}`,
     );
   }
   return value;

@@ -92,3 +92,21 @@ Deno.test("parseConfig() reads allowSuidDevVolumes as true or false, default fal
     (error) => error instanceof ConfigError && /"allowSuidDevVolumes".*"yes"/.test(error.message),
   );
 });
+
+Deno.test("parseConfig() refuses a mountTimeoutMs that reaches kubelet's 2-minute deadline", () => {
+  const parse = (value: string) =>
+    parseConfig("node", ["--mount-timeout-ms", value], {
+      env: { KUBE_NODE_NAME: "n1" },
+      readTextFile: noFile,
+    });
+  assert.equal(parse("119999").mountTimeoutMs, 119999);
+  for (const value of ["120000", "200000"]) {
+    assert.throws(
+      () => parse(value),
+      (error) =>
+        error instanceof ConfigError &&
+        error.message.includes(`"mountTimeoutMs" (flag --mount-timeout-ms): "${value}"`) &&
+        error.message.includes("kubelet's 120000 ms (2 minute) deadline"),
+    );
+  }
+});

@@ -66,10 +66,13 @@ export interface ControllerDeps extends ControllerMountsDeps {
 
 const CAPABILITIES = [ControllerCap.CREATE_DELETE_VOLUME, ControllerCap.EXPAND_VOLUME];
 
-/** Builds the Controller handlers and the start-up step. */
+/** Builds the Controller handlers, the start-up step and the exit step. */
 export function controllerHandlers(
   deps: ControllerDeps,
-): Omit<ControllerHandlers, "getCapacity"> & { prepare(): Promise<void> } {
+): Omit<ControllerHandlers, "getCapacity"> & {
+  prepare(): Promise<void>;
+  release(): Promise<string[]>;
+} {
   const { config, runner, logger } = deps;
   const timeoutMs = config.commandTimeoutMs;
   const mounts = new ControllerMounts(deps);
@@ -89,6 +92,10 @@ export function controllerHandlers(
   return {
     prepare() {
       return mounts.prepare();
+    },
+
+    release() {
+      return mounts.release();
     },
 
     async createVolume(r) {

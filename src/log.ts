@@ -33,11 +33,37 @@ export function setupLogging(
   resetSync();
   const formatter = getJsonLinesFormatter({ properties: "flatten", message: "template" });
   configureSync({
-    sinks: { json: (record: LogRecord) => write(formatter(record)) },
+    sinks: { json: (record: LogRecord) => write(formatter(withRenderedMessage(record))) },
     loggers: [
       { category: ["klustre-csi"], lowestLevel: level, sinks: ["json"] },
       { category: ["logtape", "meta"], lowestLevel: "error", sinks: ["json"] },
     ],
   });
   return getLogger(["klustre-csi"]);
+}
+
+/**
+ * The record with its message rendered (strings as they are, other values as
+ * JSON) in place of the template, which moves to the `template` field.
+ */
+export function withRenderedMessage(record: LogRecord): LogRecord {
+  const template = typeof record.rawMessage === "string"
+    ? record.rawMessage
+    : record.rawMessage.join("{}");
+  const rendered = record.message.map((part, i) => i % 2 === 0 ? part : renderValue(part)).join("");
+  if (rendered === template) return record;
+  return { ...record, rawMessage: rendered, properties: { ...record.properties, template } };
+}
+
+function renderValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return value.message;
+  if (value === undefined || typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

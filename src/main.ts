@@ -3,7 +3,9 @@
  * serves, handles signals and chooses the exit code.
  */
 import { type Config, ConfigError, type Mode, parseConfig } from "./config.ts";
-import { setupLogging } from "./log.ts";
+import { type Logger, setupLogging } from "./log.ts";
+import { routeGrpcLogs } from "./grpc/grpc_log.ts";
+import { StateDirBind } from "./mount/state_dir_bind.ts";
 import { SystemRunner } from "./exec/command_runner.ts";
 import { checkLustreClient } from "./lustre/client_check.ts";
 import { LustreClient } from "./lustre/client_state.ts";
@@ -29,20 +31,37 @@ import { CONTROLLER_MOUNTS_FOLDER, NODE_MOUNTS_FOLDER } from "./node/shared_moun
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 const EXIT_USAGE = 2;
 
+/** Help of `klustre-csi version`. */
+const VERSION_USAGE = `Usage: klustre-csi version
+
+Prints name, version and CSI version as JSON.
+
+  -h, --help   Show this help
+`;
+
+/** True when the arguments ask for help. */
+function wantsHelp(args: readonly string[]): boolean {
+  return args.includes("--help") || args.includes("-h");
+}
+
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
     case "node":
     case "controller":
-      if (rest.includes("--help") || rest.includes("-h")) {
+      if (wantsHelp(rest)) {
         console.log(serveUsage(command));
         return 0;
       }
       return await serve(command, rest);
     case "version":
-      if (rest.includes("--help")) {
-        console.log("Usage: klustre-csi version\n\nPrints name, version and CSI version as JSON.");
+      if (wantsHelp(rest)) {
+        console.log(VERSION_USAGE);
         return 0;
+      }
+      if (rest.length > 0) {
+        console.error(`klustre-csi version: unexpected argument "${rest[0]}"\n\n${VERSION_USAGE}`);
+        return EXIT_USAGE;
       }
       console.log(
         JSON.stringify({ name: DRIVER_NAME, version: DRIVER_VERSION, csi: CSI_SPEC_VERSION }),
@@ -57,8 +76,12 @@ async function main(args: string[]): Promise<number> {
         stdout: printer(Deno.stdout),
         stderr: printer(Deno.stderr),
       });
-    case undefined:
     case "help":
+      // `help <command>` is `<command> --help`.
+      if (rest.length > 0 && rest[0] !== "help") return await main([rest[0], "--help"]);
+      console.log(mainUsage());
+      return 0;
+    case undefined:
     case "--help":
     case "-h":
       console.log(mainUsage());
@@ -82,7 +105,41 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const logger = setupLogging(config.logLevel);
+  routeGrpcLogs(logger);
+  // Undone in reverse order however serving ends.
+  const atExit: (() => Promise<unknown> | void)[] = [];
+  let code: number;
+  try {
+    code = await serveWith(mode, config, logger, atExit);
+  } catch (error) {
+    // One JSON line; the stack only for those who asked for debug.
+    logger.error("Cannot serve {mode}: {error}", {
+      mode,
+      error: (error as Error)?.message ?? String(error),
+    });
+    logger.debug("Stack of that failure", { stack: (error as Error)?.stack ?? "" });
+    code = 1;
+  }
+  for (const step of atExit.reverse()) {
+    try {
+      await step();
+    } catch (error) {
+      logger.warn("Cannot clean up at exit: {error}", { error: (error as Error)?.message });
+    }
+  }
+  logger.info("Stopped", { exitCode: code });
+  return code;
+}
+
+/** Builds the services, serves until SIGTERM or SIGINT, then shuts down; resolves with the exit code. */
+async function serveWith(
+  mode: Mode,
+  config: Config,
+  logger: Logger,
+  atExit: (() => Promise<unknown> | void)[],
+): Promise<number> {
   const keeper = mode === "node" ? keeperNamespace(config) : undefined;
+  if (keeper) atExit.push(() => keeper.close());
   // Scrapes read the mount table through the mounter built below (or the
   // keeper's, where the node's Lustre mounts are).
   const metrics = new DriverMetrics({
@@ -140,6 +197,16 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     probeIntervalMs: config.hangProbeMs,
     logger,
   });
+  atExit.push(() => gate.close());
+  atExit.push(() => mounter.close());
+  // prepare() binds the state dir on itself unless it is a mount already; undone at exit.
+  const stateDirBind = await StateDirBind.before({
+    mounter,
+    logger,
+    stateDir: config.stateDir,
+    timeoutMs: config.unmountTimeoutMs,
+  });
+  atExit.push(() => stateDirBind.release());
   if (mode === "node") {
     const node = nodeHandlers({ config, runner, mounter, logger, gate, client, metrics, keeper });
     await node.prepare();
@@ -153,6 +220,13 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       gate,
       clientVersion: () => client.version(),
     });
+    atExit.push(() =>
+      controller.release().catch((error: Error) =>
+        logger.warn("Cannot release the controller's Lustre mounts: {error}", {
+          error: error.message,
+        })
+      )
+    );
     await controller.prepare();
     routes.push(...controllerRoutes(controller));
   }
@@ -167,9 +241,6 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       address: config.metricsAddress,
       error: (error as Error).message,
     });
-    mounter.close();
-    keeper?.close();
-    gate.close();
     return 1;
   }
   if (http) {
@@ -177,6 +248,7 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
       hostname: http.hostname,
       port: http.port,
     });
+    atExit.push(() => http.shutdown());
   }
   const server = await startServer(config.socketPath, routes, {
     logger,
@@ -196,11 +268,6 @@ async function serve(mode: Mode, args: string[]): Promise<number> {
     graceMs: config.shutdownGraceMs,
   });
   await server.shutdown(config.shutdownGraceMs);
-  await http?.shutdown();
-  mounter.close();
-  keeper?.close();
-  gate.close();
-  logger.info("Stopped");
   return 0;
 }
 
@@ -218,7 +285,6 @@ function keeperNamespace(config: Config): KeeperNamespace | undefined {
 
 /** `klustre-csi doctor` with the real runner, file system and CSI client. */
 function doctor(args: string[]): Promise<number> {
-  if (args.includes("-h")) args = ["--help"];
   const stat = (path: string) => Deno.stat(path).catch(() => undefined);
   return runDoctorCommand(args, {
     env: Deno.env.toObject(),
@@ -254,7 +320,9 @@ function waitForSignal(): Promise<Deno.Signal> {
 
 if (import.meta.main) {
   const code = await main(Deno.args).catch((error: unknown) => {
-    console.error(`klustre-csi: ${(error as Error)?.stack ?? error}`);
+    // The stack only when asked for (KLUSTRE_LOG_LEVEL debug or trace).
+    const verbose = ["debug", "trace"].includes(Deno.env.get("KLUSTRE_LOG_LEVEL") ?? "");
+    console.error(`klustre-csi: ${verbose ? (error as Error)?.stack : (error as Error)?.message}`);
     return 1;
   });
   Deno.exit(code);

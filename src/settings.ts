@@ -126,7 +126,7 @@ export const SETTINGS: readonly Setting[] = [
     env: ["KLUSTRE_MOUNT_TIMEOUT_MS"],
     kind: "duration",
     defaultValue: "100000",
-    help: "Limit for one mount.lustre run; below kubelet's 2 min RPC deadline",
+    help: "Limit for one mount.lustre run; at most 119999, below kubelet's 2 min RPC deadline",
   },
   {
     key: "unmountTimeoutMs",

@@ -2,6 +2,7 @@
 import { SETTINGS } from "./settings.ts";
 import { SETTINGS_ENV, SETTINGS_FLAG } from "./config.ts";
 import { DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
+import { usedBy } from "./setting_modes.ts";
 
 /** Top-level usage. */
 export function mainUsage(): string {
@@ -20,9 +21,10 @@ Run "klustre-csi <command> --help" for the flags of a command.
 `;
 }
 
-/** Usage of `node` and `controller`: every setting with its sources and default. */
+/** Usage of `node` and `controller`: each setting the command uses, with its sources and default. */
 export function serveUsage(command: "node" | "controller"): string {
-  const lines = SETTINGS.map((s) => {
+  const unused = SETTINGS.filter((s) => !usedBy(s.key, command)).map((s) => s.key);
+  const lines = SETTINGS.filter((s) => usedBy(s.key, command)).map((s) => {
     const flag = `--${s.flag}`.padEnd(26);
     const env = s.env.join(", ");
     const def = s.defaultValue === "" ? "none" : `"${s.defaultValue}"`;
@@ -40,6 +42,10 @@ Precedence: flag, then environment, then the settings file, then the default.
   --${SETTINGS_FLAG.padEnd(24)}YAML settings file (the klustre-csi-settings ConfigMap)
   ${"".padEnd(26)}env ${SETTINGS_ENV}
 ${lines.join("\n")}
-  --help                    Show this help
-`;
+  -h, --help                Show this help
+${
+    unused.length === 0
+      ? ""
+      : `\nAccepted and ignored here (settings of the node plugin): ${unused.join(", ")}.\n`
+  }`;
 }

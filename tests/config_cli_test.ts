@@ -9,6 +9,12 @@ const BAD: [string, string[], Record<string, string>, RegExp][] = [
   ["node id missing", ["--endpoint", "unix:///tmp/x.sock"], { KUBE_NODE_NAME: "" }, /"nodeId"/],
   ["log level", ["--log-level", "loud"], {}, /"logLevel".*"loud"/],
   ["timeout", ["--mount-timeout-ms", "soon"], {}, /"mountTimeoutMs".*"soon"/],
+  [
+    "mount timeout past kubelet's deadline",
+    [],
+    { KLUSTRE_MOUNT_TIMEOUT_MS: "200000" },
+    /"mountTimeoutMs" \(environment KLUSTRE_MOUNT_TIMEOUT_MS\): "200000" is not below kubelet's 120000 ms/,
+  ],
   ["timeout zero", ["--unmount-timeout-ms", "0"], {}, /"unmountTimeoutMs".*"0"/],
   ["relative dir", ["--kubelet-dir", "var/lib/kubelet"], {}, /"kubeletDir".*"var\/lib\/kubelet"/],
   [
@@ -62,6 +68,37 @@ Deno.test("klustre-csi prints help for each command and refuses an unknown one",
   const unknown = await run(["dance"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown command "dance"/);
+});
+
+Deno.test("every klustre-csi subcommand prints its help with -h and --help and exits 0", async () => {
+  const commands = ["node", "controller", "doctor", "pv", "version"];
+  const results = await Promise.all(
+    commands.flatMap((command) => ["-h", "--help"].map((flag) => run([command, flag]))),
+  );
+  results.forEach((result, i) => {
+    const command = commands[Math.floor(i / 2)];
+    assert.equal(result.code, 0, `${command}: ${result.stderr}`);
+    assert.match(result.stdout, new RegExp(`^Usage: klustre-csi ${command}`));
+    assert.match(result.stdout, /-h, --help/);
+  });
+  const help = await run(["help", "pv"]);
+  assert.match(help.stdout, /^Usage: klustre-csi pv/);
+  const extra = await run(["version", "now"]);
+  assert.equal(extra.code, 2);
+  assert.match(extra.stderr, /unexpected argument "now"/);
+});
+
+Deno.test("klustre-csi controller --help lists only the settings the controller reads", async () => {
+  const controller = (await run(["controller", "--help"])).stdout;
+  const node = (await run(["node", "--help"])).stdout;
+  for (const flag of ["--endpoint", "--state-dir", "--mount-timeout-ms", "--metrics-address"]) {
+    assert.match(controller, new RegExp(`^  ${flag} `, "m"));
+  }
+  for (const flag of ["--node-id", "--host-mount-namespace", "--allow-suid-dev-volumes"]) {
+    assert.doesNotMatch(controller, new RegExp(`^  ${flag} `, "m"));
+    assert.match(node, new RegExp(`^  ${flag} `, "m"));
+  }
+  assert.match(controller, /Accepted and ignored here \(settings of the node plugin\): nodeId,/);
 });
 
 Deno.test("klustre-csi version prints name, version and CSI version", async () => {

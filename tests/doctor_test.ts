@@ -12,20 +12,34 @@ const SOURCES = ["--source", "10.0.0.1@tcp:10.0.0.2@tcp:/fs1", "--source", "10.0
 async function doctor(args: string[]) {
   const output = await runCli(["doctor", "--timeout-ms", "5000", ...args], { CSI_ENDPOINT: "" });
   const stdout = output.stdout;
-  const checks = new Map<string, { ok: boolean; detail: string; fix?: string }>();
+  const checks = new Map<
+    string,
+    { ok: boolean; skipped: boolean; detail: string; fix?: string }
+  >();
   const lines = stdout.split("\n");
   lines.forEach((line, i) => {
-    const match = /^(PASS|FAIL) ([^:]+): (.*)$/.exec(line);
+    const match = /^(PASS|FAIL|SKIP) ([^:]+): (.*)$/.exec(line);
     if (!match) return;
     const fix = /^ {2}fix: (.+)$/.exec(lines[i + 1] ?? "")?.[1];
-    checks.set(match[2], { ok: match[1] === "PASS", detail: match[3], fix });
+    const status = match[1];
+    checks.set(match[2], {
+      ok: status === "PASS",
+      skipped: status === "SKIP",
+      detail: match[3],
+      fix,
+    });
   });
   return { code: output.code, stdout, stderr: output.stderr, checks };
 }
 
 /** The names of the failed checks. */
-function failed(checks: Map<string, { ok: boolean }>): string[] {
-  return [...checks].filter(([, c]) => !c.ok).map(([name]) => name);
+function failed(checks: Map<string, { ok: boolean; skipped: boolean }>): string[] {
+  return [...checks].filter(([, c]) => !c.ok && !c.skipped).map(([name]) => name);
+}
+
+/** The names of the skipped checks. */
+function skipped(checks: Map<string, { skipped: boolean }>): string[] {
+  return [...checks].filter(([, c]) => c.skipped).map(([name]) => name);
 }
 
 async function withSim(test: (sim: Sim, dir: string) => Promise<void>) {
@@ -131,6 +145,27 @@ Deno.test("doctor passes the socket check against a running, ready driver", asyn
     assert.equal(result.code, 0, result.stdout);
     assert.match(result.checks.get("csi socket")!.detail, /answered Probe: ready$/);
   });
+});
+
+Deno.test("doctor with no Lustre tools on the PATH blames the missing tools, not modules or LNet", async () => {
+  await using dir = await tempDir("klustre-doctor-");
+  const empty = `${dir.path}/empty-bin`;
+  await Deno.mkdir(empty);
+  for (const pathEnv of [empty, ""]) {
+    const result = await doctor(["--path-env", pathEnv, "--kubelet-dir", dir.path, ...SOURCES]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.deepEqual(failed(result.checks), ["tool mount.lustre", "tool lfs", "tool lctl"]);
+    assert.match(result.checks.get("tool lctl")!.detail, /^missing: "lctl" was not found on PATH/);
+    assert.deepEqual(skipped(result.checks), [
+      "host loader",
+      "lustre modules",
+      "lnet nids",
+      "mgs 10.0.0.1@tcp (fs1, fs2)",
+      "mgs 10.0.0.2@tcp (fs1)",
+    ]);
+    assert.match(result.checks.get("lustre modules")!.detail, /^needs lctl: missing: "lctl"/);
+    assert.doesNotMatch(result.stdout, /modprobe|LNet is not running|not loaded/);
+  }
 });
 
 Deno.test("doctor exits 2 on a bad --source", async () => {

@@ -70,6 +70,11 @@ export class ControllerMounts {
     await this.#deps.mounter.makePrivate(this.#deps.config.stateDir);
   }
 
+  /** Unmounts the file systems mounted for calls, at exit, so none is left behind. */
+  async release(): Promise<string[]> {
+    return await this.#shared.releaseUnused();
+  }
+
   /**
    * Runs `work` with the file system mounted on the controller.
    * @throws LustreMountError, CommandTimeoutError, MountError

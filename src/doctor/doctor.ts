@@ -1,13 +1,14 @@
 /** Runs every doctor check of a node and returns them in report order. */
 import type { CommandRunner, ToolLaunch } from "../exec/command_runner.ts";
 import type { LustreSource } from "../lustre/source.ts";
-import type { CheckResult } from "./check_result.ts";
+import { type CheckResult, skip } from "./check_result.ts";
 import {
   checkMgs,
   checkModules,
   checkNids,
   checkTool,
   LUSTRE_TOOLS,
+  mgsCheckName,
   mgsNodesOf,
 } from "./lustre_checks.ts";
 import { checkToolLoader } from "./loader_check.ts";
@@ -38,19 +39,33 @@ export interface DoctorDeps {
 /** Runs the checks (independent ones at once) and lists them in a fixed order. */
 export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promise<CheckResult[]> {
   const lustre = { runner: deps.runner, timeoutMs: options.timeoutMs, pathEnv: options.pathEnv };
-  const [loader, tools, modules, kubelet, socket] = await Promise.all([
+  const [loader, tools, kubelet, socket] = await Promise.all([
     deps.describe && checkToolLoader(LUSTRE_TOOLS[0][0], deps.describe),
     Promise.all(LUSTRE_TOOLS.map(([tool, flag]) => checkTool(tool, flag, lustre))),
-    checkModules(lustre),
     checkKubeletDir(options.kubeletDir, deps.isDirectory),
     options.endpoint === undefined
       ? undefined
       : checkSocket(options.endpoint, (endpoint) => deps.probe(endpoint, options.timeoutMs)),
   ]);
+  const nodes = mgsNodesOf(options.sources);
+  // Modules, LNet and MGS are all asked through lctl: without it they are
+  // skipped, not blamed (the cause is the "tool lctl" failure above them).
+  const lctl = tools.find((t) => t.name === "tool lctl");
+  const lctlProblem = lctl && !lctl.ok ? lctl.detail : undefined;
+  if (lctlProblem !== undefined) {
+    return [
+      ...(loader ? [loader] : []),
+      ...tools,
+      skip("lustre modules", "lctl", lctlProblem),
+      skip("lnet nids", "lctl", lctlProblem),
+      ...nodes.map((node) => skip(mgsCheckName(node), "lctl", lctlProblem)),
+      kubelet,
+      ...(socket ? [socket] : []),
+    ];
+  }
+  const modules = await checkModules(lustre);
   const nids = await checkNids(lustre, modules.ok);
-  const mgs = await Promise.all(
-    mgsNodesOf(options.sources).map((node) => checkMgs(node, nids.nids, lustre)),
-  );
+  const mgs = await Promise.all(nodes.map((node) => checkMgs(node, nids.nids, lustre)));
   return [
     ...(loader ? [loader] : []),
     ...tools,

@@ -7,15 +7,17 @@ import { parseArgs } from "node:util";
 import { ConfigError, type ConfigSources, parseConfig, settingFlagOptions } from "../config.ts";
 import type { CommandRunner, LaunchDescriber } from "../exec/command_runner.ts";
 import { type LustreSource, parseLustreSource } from "../lustre/source.ts";
-import { formatReport } from "./check_result.ts";
+import { failed, formatReport } from "./check_result.ts";
 import { runDoctor } from "./doctor.ts";
 
 /** Help of `klustre-csi doctor`. */
 export const DOCTOR_USAGE = `Usage: klustre-csi doctor [flags]
 
 Checks this node's Lustre prerequisites and prints one line per check,
-"PASS|FAIL <check>: <detail>", with a "fix:" line under each failure.
-Exit status: 0 all passed, 1 something failed, 2 bad usage.
+"PASS|FAIL|SKIP <check>: <detail>", with a "fix:" line under each failure.
+A check that needs a tool which is missing or broken is skipped ("SKIP
+lustre modules: needs lctl: ..."): the tool's own check is the cause.
+Exit status: 0 nothing failed, 1 something failed, 2 bad usage.
 
 Checks: the dynamic loader and libc the Lustre tools run with (setting
 hostLoader; "auto" resolves the host's inside /host); mount.lustre, lfs and
@@ -33,7 +35,7 @@ lctl ping; the kubelet dir; the driver's socket answering Probe (when
   --kubelet-dir DIR         Kubelet root dir (setting kubeletDir)
   --settings FILE           Read the settings file, as the node plugin does
   --timeout-ms N            Limit of each command and of Probe (default 10000)
-  --help                    Show this help
+  -h, --help                Show this help
 
 Inside the node plugin's container:
   kubectl -n klustre-system exec ds/klustre-csi-node -c klustre-csi -- \\
@@ -93,7 +95,7 @@ export async function runDoctorCommand(
     },
   });
   deps.stdout(formatReport(results));
-  return results.every((r) => r.ok) ? 0 : 1;
+  return results.some(failed) ? 1 : 0;
 }
 
 /**
@@ -110,7 +112,7 @@ function parseDoctorArgs(args: readonly string[], sources: ConfigSources) {
         ...settingOptions,
         source: { type: "string", multiple: true },
         "timeout-ms": { type: "string" },
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
       strict: true,
       allowPositionals: false,

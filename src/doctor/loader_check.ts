@@ -3,7 +3,8 @@
  * loader and libc (the host's, found inside the host root, or the image's).
  */
 import type { ToolLaunch } from "../exec/command_runner.ts";
-import { type CheckResult, fail, pass } from "./check_result.ts";
+import { CommandNotFoundError } from "../exec/command_errors.ts";
+import { type CheckResult, fail, pass, skip } from "./check_result.ts";
 
 const NAME = "host loader";
 
@@ -13,7 +14,10 @@ const NO_LOADER_FIX = "mount the host's /lib, /lib64, /usr/lib and /usr/lib64 re
   "hostLoader (--host-loader) to the loader's path, or to none to run the tools with the " +
   "image's loader and libc (only tools built for glibc 2.36 or older start that way)";
 
-/** Tells how `tool` will be started: PASS naming loader and libc, FAIL when auto finds no loader. */
+/**
+ * Tells how `tool` will be started: PASS naming loader and libc, FAIL when
+ * auto finds no loader, SKIP when the tool is not found.
+ */
 export async function checkToolLoader(
   tool: string,
   describe: (command: string) => Promise<ToolLaunch>,
@@ -22,6 +26,8 @@ export async function checkToolLoader(
   try {
     launch = await describe(tool);
   } catch (error) {
+    // A missing tool is reported as missing by its own check.
+    if (error instanceof CommandNotFoundError) return skip(NAME, tool, error.message);
     return fail(NAME, `cannot tell: ${(error as Error).message}`, `fix "tool ${tool}" first`);
   }
   if (launch.kind === "loader") {

@@ -81,5 +81,9 @@ Deno.test("checkToolLoader() reports an explicit loader, none, tools outside the
   ]);
   const missing = await check(new CommandNotFoundError("lctl", "/host/sbin"));
   assert.equal(missing.ok, false);
-  assert.equal(missing.fix, 'fix "tool lctl" first');
+  assert.equal(missing.skipped, true);
+  assert.match(missing.detail, /^needs lctl: "lctl" was not found/);
+  const broken = await check(new Error("permission denied"));
+  assert.equal(broken.skipped, undefined);
+  assert.equal(broken.fix, 'fix "tool lctl" first');
 });

@@ -41,7 +41,7 @@ export async function checkTool(
     if (error instanceof CommandNotFoundError) {
       return fail(
         name,
-        (error as Error).message,
+        `missing: ${error.message}`,
         `install the Lustre client utilities on the host (package lustre-client or ` +
           `lustre-client-utils), or point --path-env (setting pathEnv) at the directory ` +
           `that holds ${tool}`,
@@ -129,6 +129,11 @@ export function mgsNodesOf(sources: readonly LustreSource[]): MgsNode[] {
   return [...nodes.values()];
 }
 
+/** The name of one MGS node's check: "mgs NIDS (file systems)". */
+export function mgsCheckName(node: MgsNode): string {
+  return `mgs ${node.nids.join(",")} (${node.fileSystems.join(", ")})`;
+}
+
 /**
  * `lctl ping NID SECONDS` for each NID of one MGS node: PASS when any
  * answered. `localNids` (from list_nids) names a network this node lacks.
@@ -138,7 +143,7 @@ export async function checkMgs(
   localNids: readonly string[],
   deps: LustreCheckDeps,
 ): Promise<CheckResult> {
-  const name = `mgs ${node.nids.join(",")} (${node.fileSystems.join(", ")})`;
+  const name = mgsCheckName(node);
   const seconds = String(Math.max(1, Math.floor(deps.timeoutMs / 2000)));
   const failures: string[] = [];
   for (const nid of node.nids) {

@@ -7,6 +7,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { Route } from "../driver.ts";
 import { serviceDefinition } from "./service_definition.ts";
 import { type UnaryDeps, wrapUnary } from "./unary.ts";
+import { ensureSocketDir } from "./socket_dir.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -18,15 +19,17 @@ export interface RunningServer {
 const SOCKET_MODE = 0o660;
 
 /**
- * Starts serving `routes` on `socketPath`; every listed service is registered
- * whole, so RPCs without a route answer UNIMPLEMENTED.
- * @throws Error when the path exists and is not a socket, or bind fails
+ * Starts serving `routes` on `socketPath` (its directory is created, mode
+ * 0750, when missing); every listed service is registered whole, so RPCs
+ * without a route answer UNIMPLEMENTED.
+ * @throws Error when the directory cannot be made, the path exists and is not a socket, or bind fails
  */
 export async function startServer(
   socketPath: string,
   routes: readonly Route[],
   deps: UnaryDeps,
 ): Promise<RunningServer> {
+  await ensureSocketDir(socketPath);
   await removeStaleSocket(socketPath);
   const server = new Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
   const byService = new Map<DescService, UntypedServiceImplementation>();

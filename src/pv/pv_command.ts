@@ -17,7 +17,7 @@ the field, and nothing is written unless all entries are good.
 
   --inventory FILE   The inventory (see docs/operations.md)
   --output -|FILE    Where to write the YAML (default -, standard output)
-  --help             Show this help
+  -h, --help         Show this help
 
 Inventory:
   fileSystems:
@@ -54,7 +54,7 @@ export async function runPvCommand(args: readonly string[], deps: PvCommandDeps)
       options: {
         inventory: { type: "string" },
         output: { type: "string", default: "-" },
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
       strict: true,
       allowPositionals: false,
