@@ -44,9 +44,9 @@ export async function runCampaign(
   const text = [
     `chaos: ${what}: FAILED at step ${result.failure.step} (${result.failure.op})`,
     `  ${result.failure.message}`,
-    `  replay the run:      deno task chaos --seed ${options.seed} --ops ${
-      options.ops ?? result.executed.length
-    }`,
+    options.sequence
+      ? `  replay the run:      deno task chaos --sequence '${JSON.stringify(options.sequence)}'`
+      : `  replay the run:      deno task chaos --seed ${options.seed} --ops ${options.ops}`,
     `  shortest sequence (${shrunk.length} steps): ${sequence}`,
     `  replay it:           deno task chaos --sequence '${sequence}'`,
   ].join("\n");

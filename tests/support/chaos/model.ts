@@ -22,6 +22,8 @@ const SLOW_DELAYS_MS = [200, 500, 1000];
 const MGS_DELAYS_MS = [0, 0, 300];
 /** Probability of re-calling a failed kubelet call, when there is one. */
 const RETRY_CHANCE = 0.5;
+/** Probability of a volume's pods leaving (an unpublish or unstage) when it has some. */
+const LEAVE_CHANCE = 0.3;
 /** Probability of a fault instead of a kubelet call. */
 const FAULT_CHANCE = 0.22;
 
@@ -192,9 +194,13 @@ export class NodeModel {
       const fault = this.#fault(prng);
       if (fault) return fault;
     }
-    // A volume first, then one of its calls: stage/unstage cycles stay frequent.
+    // A volume first, then one of its calls; sometimes its pods go away (unpublish, then
+    // unstage once none is left), so stage/unstage cycles stay frequent.
     const byVolume = VOLUMES.map((_, v) => this.#kubeletCalls(v)).filter((c) => c.length > 0);
-    return prng.pick(prng.pick(byVolume));
+    const calls = prng.pick(byVolume);
+    const leaving = calls.filter((op) => /^un/.test(op));
+    if (leaving.length > 0 && prng.chance(LEAVE_CHANCE)) return prng.pick(leaving);
+    return prng.pick(calls);
   }
 
   /** Published targets whose files must be visible now (file system answering). */
