@@ -1,8 +1,9 @@
 /**
  * One campaign run on a fresh test node: a random run from a seed, or the
  * replay of a list of operations (steps kubelet would not take in the
- * replayed state are skipped), then faults cleared, everything unpublished
- * and unstaged, and the final checks.
+ * replayed state are skipped), then faults cleared, kubelet's pending calls
+ * completed and a working pod on every staged volume, everything
+ * unpublished and unstaged, and the final checks.
  */
 import { codeName } from "../../../src/csi/csi_error.ts";
 import { startNodeEnv } from "../node_env.ts";
@@ -18,6 +19,7 @@ import { applyFault, clearingFaults } from "./faults.ts";
 import { checkTargets, Written } from "./target_checks.ts";
 import { checkNoMounts, checkWrittenData } from "./final_checks.ts";
 import { check, InvariantError } from "./invariant.ts";
+import { drain, settle } from "./end_phase.ts";
 
 /** What to run. */
 export interface ChaosOptions {
@@ -52,8 +54,6 @@ export interface ChaosResult {
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-/** Rounds of kubelet's retries when draining the node at the end. */
-const DRAIN_ROUNDS = 10;
 /**
  * Driver flags: a hung file system is declared not answering after 5 s (the
  * first call on it waits that long; default 30 s) and probed every second;
@@ -127,6 +127,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
   try {
     for (const op of clearingFaults(model)) await step(op);
+    await settle(model, step);
     await drain(model, step);
     await checkWrittenData(env, written);
     await checkNoMounts(env);
@@ -144,27 +145,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     return { executed, failure, answers, ms: performance.now() - started };
   }
-}
-
-/** Kubelet removes every pod and then every staged volume, retrying what fails. */
-async function drain(model: NodeModel, step: (op: Op) => Promise<Answer | undefined>) {
-  for (let round = 0; round < DRAIN_ROUNDS; round++) {
-    const unpublish = [...model.targets.values()].map((t) => `unpublish ${t.volume} ${t.pod}`);
-    for (const op of unpublish) await step(op);
-    const unstage = [...model.stages.keys()].map((v) => `unstage ${v}`).filter((op) =>
-      model.enabled(op)
-    );
-    for (const op of unstage) await step(op);
-    if (model.targets.size === 0 && model.stages.size === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 500 * (round + 1)));
-  }
-  check(
-    false,
-    `With every fault cleared, kubelet could not unpublish/unstage within ${DRAIN_ROUNDS} rounds: ` +
-      `targets ${[...model.targets.keys()].join(", ")}; staged ${
-        [...model.stages.keys()].join(", ")
-      }`,
-  );
 }
 
 async function checkDriverAlive(env: NodeEnv) {
