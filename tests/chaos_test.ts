@@ -12,7 +12,7 @@ import { runCampaign } from "./support/chaos/campaign.ts";
 const SEED = 14;
 const OPS = 200;
 /** Steps stop being drawn after this; the final phase follows. */
-const BUDGET_MS = 70_000;
+const BUDGET_MS = 50_000;
 /** On failure, time spent looking for a shorter failing sequence. */
 const SHRINK_MS = 60_000;
 
