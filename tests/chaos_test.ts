@@ -30,3 +30,40 @@ Deno.test("a randomized fault campaign keeps every node invariant", async () => 
   const taken = report.result.executed.length;
   assert.ok(taken >= 50, `only ${taken} steps ran within the budget`);
 });
+
+/** Shrunk sequences of campaigns that failed once, each replayed as a scripted test. */
+const REGRESSIONS: Array<{ found: string; defect: string; sequence: string[] }> = [
+  {
+    found: "seed 6, 1000 ops",
+    defect: "a publish joining a client check begun while the modules were missing answered " +
+      "FAILED_PRECONDITION after they were back (src/lustre/client_state.ts)",
+    sequence: [
+      "stage 3",
+      "evict fs1",
+      "modules-missing on",
+      "modules-missing off",
+      "slow 1000",
+      "modules-missing on",
+      "restart",
+      "modules-missing off",
+      "evict fs2",
+      "slow off",
+      "publish 3 0",
+    ],
+  },
+];
+
+for (const { found, defect, sequence } of REGRESSIONS) {
+  Deno.test(`runChaos() replays the failure of ${found}: ${defect}`, async () => {
+    const lines: string[] = [];
+    const report = await runCampaign({
+      seed: 0,
+      sequence,
+      shrinkBudgetMs: 0,
+      log: (line) => lines.push(line),
+    });
+    if (report.result.failure) console.error(lines.join("\n"));
+    assert.equal(report.result.failure, undefined, report.text);
+    assert.ok(report.result.executed.length >= sequence.length, lines.join("\n"));
+  });
+}
