@@ -790,3 +790,57 @@ Deno.test("lustre-sim status, --help and hang of other stand-ins", opts, async (
   await child.status;
   assert.equal((await sim.tool("mount.lustre", ["-V"])).code, 0, "mount.lustre does not hang");
 });
+
+Deno.test(
+  "lustre-sim thaw reaches a frozen instance whose mount.lustre was killed",
+  opts,
+  async () => {
+    const sim = await Sim.up();
+    const a = sim.target("a");
+    const b = sim.target("b");
+    assert.equal((await sim.tool("mount.lustre", ["10.0.0.1@tcp:/fs1", a])).code, 0);
+    assert.equal((await sim.cli(["fault", "evict", "fs1"])).code, 0);
+    assert.equal((await sim.cli(["fault", "freeze", "fs1"])).code, 0);
+    // The new instance of the frozen file system is frozen too: mount.lustre blocks on it until
+    // killed (as the driver's mount timeout does), before it records that instance.
+    const killed = await exec("timeout", [
+      "-s",
+      "KILL",
+      "3",
+      `${sim.root}/bin/mount.lustre`,
+      "10.0.0.1@tcp:/fs1",
+      b,
+    ], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+    assert.equal(killed.code, 137);
+    try {
+      assert.equal((await sim.cli(["fault", "thaw", "fs1"])).code, 0);
+      // Bounded: a thaw that missed the unrecorded daemon leaves this mount blocked.
+      const again = await exec("timeout", [
+        "-s",
+        "KILL",
+        "20",
+        `${sim.root}/bin/mount.lustre`,
+        "10.0.0.1@tcp:/fs1",
+        b,
+      ], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(
+        (await exec("timeout", [
+          "5",
+          "sh",
+          "-c",
+          'echo answers > "$1" && cat "$1"',
+          "sh",
+          `${b}/x`,
+        ]))
+          .stdout,
+        "answers\n",
+      );
+    } finally {
+      assert.equal((await sim.cli(["down"])).code, 0);
+    }
+    assert.deepEqual(mountsUnder(sim.mnt), []);
+    assert.deepEqual(liveBindfsUnder(sim.root), []);
+    if (mountsUnder(sim.dir).length === 0) Deno.removeSync(sim.dir, { recursive: true });
+  },
+);

@@ -56,8 +56,11 @@ export function liveExport(state: SimState, fs: string): ExportInfo {
   if (current) {
     current.kind = "retired";
     const paths = simPaths(state.runtime.root);
+    // Skip recorded exports, and mounts a killed mount.lustre left unrecorded.
+    const mounted = new Set(readMountInfo().map((e) => e.mountPoint));
     while (
-      state.runtime.exports.some((e) => e.path === paths.export(fs, generation))
+      state.runtime.exports.some((e) => e.path === paths.export(fs, generation)) ||
+      mounted.has(paths.export(fs, generation))
     ) generation++;
   }
   return startExport(state, fs, simPaths(state.runtime.root).export(fs, generation), "main");
@@ -98,7 +101,13 @@ export function signalExports(state: SimState, fs: string, signal: "SIGSTOP" | "
   const pids = state.runtime.exports.filter((e) => e.fs === fs && !e.evicted).flatMap((e) =>
     findProcesses((argv) => isBindfsFor(argv, e.path))
   );
-  return stopped(pids, signal);
+  // Also daemons no export records: a mount.lustre killed (e.g. by the driver's mount
+  // timeout) while its new instance of a frozen file system blocked it never saved it.
+  const source = simPaths(state.runtime.root).tmpfs(fs);
+  const unrecorded = findProcesses((argv) =>
+    argv[0].endsWith("bindfs") && argv[argv.length - 2] === source
+  );
+  return stopped([...new Set([...pids, ...unrecorded])], signal);
 }
 
 /** Continues every bindfs daemon of the simulator (before `down` unmounts and stops them). */

@@ -7,7 +7,7 @@
  * never lives in a client's namespace and never vanishes with it, as a real Lustre server does not.
  *
  * setns(2) of a mount namespace needs a thread that does not share its fs_struct: the calling
- * thread unshares CLONE_FS first, and only synchronous calls run while it is in the server
+ * thread unshares CLONE_FS before each setns, and only synchronous calls run while it is in the server
  * namespace (children it spawns start there too).
  */
 import { isAlive, kill } from "./proc.ts";
@@ -41,7 +41,6 @@ const SYMBOLS = {
 } as const;
 
 let libc: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
-let fsUnshared = false;
 
 function sys() {
   libc ??= Deno.dlopen("libc.so.6", SYMBOLS);
@@ -118,10 +117,9 @@ export function inServer<T>(state: SimState, fn: () => T): T {
   if (inServerAlready(state)) return fn();
   const server = requireServer(state);
   const libc = sys();
-  if (!fsUnshared) {
-    check("unshare CLONE_FS", libc.unshare(CLONE_FS));
-    fsUnshared = true;
-  }
+  // Before every setns: a thread the runtime started from this one since then shares its
+  // fs_struct again, and setns(2) would fail with EINVAL.
+  check("unshare CLONE_FS", libc.unshare(CLONE_FS));
   const cwd = Deno.cwd();
   const home = check(
     "open own namespace",
@@ -140,6 +138,7 @@ export function inServer<T>(state: SimState, fn: () => T): T {
     try {
       return fn();
     } finally {
+      check("unshare CLONE_FS", libc.unshare(CLONE_FS));
       check("setns back", libc.setns(home, CLONE_NEWNS));
       try {
         Deno.chdir(cwd);

@@ -43,13 +43,24 @@ export class LustreClient {
   /**
    * A ready answer younger than the cache period, else the result of one
    * fresh check shared by concurrent callers (a "not ready" answer is never
-   * reused, so the first call after the modules load sees them).
+   * reused, so the first call after the modules load sees them: a caller
+   * that joined a check already running, begun before it asked, checks once
+   * more when that check says not ready).
    */
   status(): Promise<ClientStatus> {
     const now = this.#now();
     if (this.#last?.status.ready && now - this.#last.at < this.#deps.cacheMs) {
       return Promise.resolve(this.#last.status);
     }
+    const joined = this.#pending !== undefined;
+    const shared = this.#check();
+    if (!joined) return shared;
+    // The running check's "not ready" may predate this call (modules loaded meanwhile).
+    return shared.then((status) => status.ready ? status : this.#check());
+  }
+
+  /** One check shared by the callers that ask while it runs. */
+  #check(): Promise<ClientStatus> {
     this.#pending ??= this.#deps.check().then((status) => {
       const previous = this.#last?.status;
       this.#last = { at: this.#now(), status };

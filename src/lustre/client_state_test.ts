@@ -71,6 +71,29 @@ Deno.test("LustreClient.status() shares one check between concurrent callers", a
   assert.equal(checks, 1);
 });
 
+Deno.test("LustreClient.status() checks again for a caller that joined a check begun before it asked", async () => {
+  // The driver starts; its first check finds no modules; they load while that check still runs
+  // (mount.lustre -V slow); a publish asking then must not get the stale "not ready".
+  const releases: Array<() => void> = [];
+  const answers = [MODULES_MISSING, READY("2.15.6")];
+  let checks = 0;
+  const client = new LustreClient({
+    check: () => {
+      const answer = answers[Math.min(checks++, answers.length - 1)];
+      return new Promise((resolve) => releases.push(() => resolve(answer)));
+    },
+    cacheMs: 0,
+  });
+  const first = client.status();
+  const joined = client.status();
+  releases[0]();
+  assert.equal((await first).ready, false, "the first check began after the first caller asked");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(checks, 2, "the joined caller started a fresh check");
+  releases[1]();
+  assert.equal((await joined).ready, true);
+});
+
 Deno.test("LustreClient reports each change of readiness once", async () => {
   const { client, changes } = scripted([
     MODULES_MISSING,
