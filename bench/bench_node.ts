@@ -21,6 +21,8 @@ export interface BenchNodeOptions {
   readonly pathEnv: string;
   /** Extra driver flags. */
   readonly driverArgs?: readonly string[];
+  /** Deno flags of the driver: the `node` task's, which the image is compiled with. */
+  readonly denoFlags?: readonly string[];
 }
 
 /** A running benchmark node. */
@@ -50,6 +52,7 @@ export class BenchNode implements AsyncDisposable {
       dir: `${this.options.dir}/driver`,
       ownNamespace: true,
       waitReady: false,
+      denoFlags: this.options.denoFlags,
       args: [
         "--kubelet-dir",
         this.kubeletDir,

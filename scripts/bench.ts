@@ -15,6 +15,7 @@
  *   --pods N               Publishes in the storm (default 200)
  *   --startup-runs N       Driver starts timed to Probe ready (default 3)
  *   --driver-arg ARG       Extra driver flag, repeatable (e.g. --driver-arg=--log-level=debug)
+ *   --settle-seconds N     Wait after the storm's teardown before the settled memory sample (default 60)
  *   --out DIR              Where to write results.json and results.md (default bench)
  */
 import { parseArgs } from "node:util";
@@ -29,6 +30,8 @@ import { readRssKiB, readThreads } from "../bench/rss.ts";
 import { concurrentLatency, publishStorm, sequentialLatency } from "../bench/scenarios.ts";
 import { type BenchResults, formatMarkdown } from "../bench/report.ts";
 import { median } from "../bench/stats.ts";
+import { comparisonOf, formatComparison } from "../bench/report.ts";
+import { parseNodeTask } from "./compile.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "4" },
     pods: { type: "string", default: "200" },
     "startup-runs": { type: "string", default: "3" },
+    "settle-seconds": { type: "string", default: "60" },
     "driver-arg": { type: "string", multiple: true, default: [] },
     out: { type: "string", default: `${REPO}/bench` },
   },
@@ -79,6 +83,14 @@ async function main(): Promise<void> {
     pods: count("pods"),
     startupRuns: count("startup-runs"),
   };
+  const settleSeconds = count("settle-seconds");
+  // The flags of the `node` task, which scripts/compile.ts builds the image with.
+  const { flags: denoFlags } = parseNodeTask(
+    JSON.parse(await Deno.readTextFile(`${REPO}/deno.json`)).tasks.node,
+  );
+  const previous = await Deno.readTextFile(`${values.out}/results.json`)
+    .then((text) => comparisonOf(JSON.parse(text) as BenchResults))
+    .catch(() => undefined);
   const started = performance.now();
   await using dir = await tempDir("klustre-bench-");
   let sim: Sim | undefined;
@@ -101,6 +113,7 @@ async function main(): Promise<void> {
       sim,
       pathEnv: sim?.pathEnv ?? values["path-env"],
       driverArgs: values["driver-arg"],
+      denoFlags,
     });
     const mountsMade = sim
       ? async () => (await sim.lustreMounts()).length
@@ -141,6 +154,13 @@ async function main(): Promise<void> {
       `1 s after the storm's teardown: VmRSS ${MiB(afterStormRssKiB)} MiB, ` +
         `${afterStormThreads} threads (idle: ${idleThreads})`,
     );
+    await new Promise((resolve) => setTimeout(resolve, (settleSeconds - 1) * 1000));
+    const settledRssKiB = await readRssKiB(node.driver.pid);
+    const settledThreads = await readThreads(node.driver.pid);
+    log(
+      `${settleSeconds} s after the storm's teardown: VmRSS ${MiB(settledRssKiB)} MiB, ` +
+        `${settledThreads} threads (idle: ${idleThreads})`,
+    );
 
     const results: BenchResults = {
       generatedAt: new Date().toISOString(),
@@ -160,7 +180,12 @@ async function main(): Promise<void> {
         afterStormRssMiB: MiB(afterStormRssKiB),
         idleThreads,
         afterStormThreads,
+        settleSeconds,
+        settledRssMiB: MiB(settledRssKiB),
+        settledThreads,
       },
+      denoFlags,
+      previous,
       sequential,
       concurrent,
       storm,
@@ -174,6 +199,7 @@ async function main(): Promise<void> {
       args: ["fmt", "--quiet", `${values.out}/results.md`],
     })
       .output();
+    for (const line of formatComparison(results)) log(line);
     log(`wrote ${values.out}/results.json and results.md in ${results.totalSeconds} s`);
   } finally {
     await sim?.[Symbol.asyncDispose]();
