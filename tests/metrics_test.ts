@@ -9,7 +9,9 @@ import { Code } from "../src/csi/csi_error.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { REPO, startDriver, tempDir } from "./support/driver.ts";
 import { startSim } from "./support/sim.ts";
+import { parseExposition, type Samples } from "./support/prom_text.ts";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
+import "./support/quiet_punycode.ts"; // before kubernetes-models
 import { validate as validateService } from "kubernetes-models/_schemas/IoK8sApiCoreV1Service";
 
 /** A port nobody listens on now. */
@@ -27,22 +29,12 @@ async function startMetricsNode(extraArgs: string[] = []) {
   return { env, base: `http://127.0.0.1:${port}` };
 }
 
-/** Every sample of a scrape: `name{labels}` -> value. */
-async function scrape(base: string): Promise<Map<string, number>> {
+/** Every sample of a scrape, which must parse as the Prometheus text format. */
+async function scrape(base: string): Promise<Samples> {
   const response = await fetch(`${base}/metrics`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
-  return parseSamples(await response.text());
-}
-
-function parseSamples(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
+  return parseExposition(await response.text());
 }
 
 async function healthz(base: string): Promise<{ status: number; body: string }> {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { Readiness } from "../identity_server.ts";
-import { EXPOSITION_CONTENT_TYPE } from "../metrics/exposition.ts";
+import { EXPOSITION_CONTENT_TYPE } from "../metrics/prom.ts";
 
 /** What the routes read. */
 export interface HttpRouteDeps {

@@ -2,11 +2,12 @@
  * The driver's Prometheus metrics: the MetricsHook implementation the unary
  * wrapper, the command runner and the node handlers report to, plus the
  * gauges computed at scrape time. Labels are method, code, command and file
- * system name only: never volume IDs, volume context or secrets.
+ * system name only: never volume IDs, volume context or secrets. The
+ * registry and the text format are prom-client's (loaded by metrics/prom.ts).
  */
 import type { MetricsHook } from "../metrics.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
-import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
+import { Counter, Gauge, Histogram, Registry } from "./prom.ts";
 import { countLustreMounts } from "./lustre_mounts.ts";
 
 /** Bucket bounds of operation durations, in seconds (mounts may take 100 s). */
@@ -41,70 +42,79 @@ export interface DriverMetricsDeps {
 /** The Prometheus side of the MetricsHook. */
 export class DriverMetrics implements MetricsHook {
   readonly registry = new Registry();
-  readonly operations = this.registry.register(
-    new Counter("klustre_csi_operations_total", "CSI calls served, by method and gRPC code", [
-      "method",
-      "code",
-    ]),
-  );
-  readonly durations = this.registry.register(
-    new Histogram(
-      "klustre_csi_operation_duration_seconds",
-      "Time to answer a CSI call, by method",
-      { labelNames: ["method"], buckets: DURATION_BUCKETS_S },
-    ),
-  );
-  readonly inFlight = this.registry.register(
-    new Gauge("klustre_csi_operations_in_flight", "CSI calls being served now, by method", [
-      "method",
-    ]),
-  );
-  readonly timeouts = this.registry.register(
-    new Counter(
-      "klustre_csi_command_timeouts_total",
-      "External commands (mount.lustre, lfs, lctl) killed at their timeout",
-      ["command"],
-    ),
-  );
-  readonly lustreMounts = this.registry.register(
-    new Gauge(
-      "klustre_csi_lustre_mounts",
-      "Lustre client mounts the driver holds on this node, by file system",
-      ["fs"],
-    ),
-  );
-  readonly abnormal = this.registry.register(
-    new Gauge(
-      "klustre_csi_volumes_abnormal",
-      "Volumes whose last NodeGetVolumeStats reported an abnormal condition",
-    ),
-  );
-  readonly lustreClientReady = this.registry.register(
-    new Gauge(
-      "klustre_csi_lustre_client_ready",
-      "1 when the Lustre client is usable (mount.lustre runs, the modules answer), else 0",
-    ),
-  );
-  readonly buildInfo = this.registry.register(
-    new Gauge("klustre_csi_build_info", "Always 1; the driver's version is a label", ["version"]),
-  );
+  readonly operations: Counter<"method" | "code">;
+  readonly durations: Histogram<"method">;
+  readonly inFlight: Gauge<"method">;
+  readonly timeouts: Counter<"command">;
+  readonly lustreMounts: Gauge<"fs">;
+  readonly abnormal: Gauge;
+  readonly lustreClientReady: Gauge;
+  readonly buildInfo: Gauge<"version">;
   readonly #deps: DriverMetricsDeps;
   readonly #abnormalVolumes = new Set<string>();
   readonly #seenFileSystems = new Set<string>();
 
   constructor(deps: DriverMetricsDeps) {
     this.#deps = deps;
+    const registers = [this.registry];
+    this.operations = new Counter({
+      name: "klustre_csi_operations_total",
+      help: "CSI calls served, by method and gRPC code",
+      labelNames: ["method", "code"],
+      registers,
+    });
+    this.durations = new Histogram({
+      name: "klustre_csi_operation_duration_seconds",
+      help: "Time to answer a CSI call, by method",
+      labelNames: ["method"],
+      buckets: DURATION_BUCKETS_S,
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: "klustre_csi_operations_in_flight",
+      help: "CSI calls being served now, by method",
+      labelNames: ["method"],
+      registers,
+    });
+    this.timeouts = new Counter({
+      name: "klustre_csi_command_timeouts_total",
+      help: "External commands (mount.lustre, lfs, lctl) killed at their timeout",
+      labelNames: ["command"],
+      registers,
+    });
+    const collectMounts = () => this.#collectMounts();
+    this.lustreMounts = new Gauge({
+      name: "klustre_csi_lustre_mounts",
+      help: "Lustre client mounts the driver holds on this node, by file system",
+      labelNames: ["fs"],
+      registers,
+      collect: collectMounts,
+    });
+    this.abnormal = new Gauge({
+      name: "klustre_csi_volumes_abnormal",
+      help: "Volumes whose last NodeGetVolumeStats reported an abnormal condition",
+      registers,
+    });
+    const clientReady = deps.lustreClientReady;
+    this.lustreClientReady = new Gauge({
+      name: "klustre_csi_lustre_client_ready",
+      help: "1 when the Lustre client is usable (mount.lustre runs, the modules answer), else 0",
+      registers,
+      collect: clientReady
+        ? async () => this.lustreClientReady.set(await clientReady() ? 1 : 0)
+        : undefined,
+    });
+    this.buildInfo = new Gauge({
+      name: "klustre_csi_build_info",
+      help: "Always 1; the driver's version is a label",
+      labelNames: ["version"],
+      registers,
+    });
     this.buildInfo.set({ version: deps.version }, 1);
-    this.abnormal.set({}, 0);
+    this.abnormal.set(0);
+    this.lustreClientReady.set(0);
     // Series exist from the start, so rate() and alerts see 0 rather than nothing.
     for (const command of ["mount.lustre", "lfs", "lctl"]) this.timeouts.inc({ command }, 0);
-    this.registry.onCollect(() => this.#collectMounts());
-    const clientReady = deps.lustreClientReady;
-    if (clientReady) {
-      this.registry.onCollect(async () =>
-        this.lustreClientReady.set({}, await clientReady() ? 1 : 0)
-      );
-    }
   }
 
   rpcDone(method: string, code: string, durationMs: number): void {
@@ -123,16 +133,16 @@ export class DriverMetrics implements MetricsHook {
   volumeChecked(volumeId: string, abnormal: boolean): void {
     if (abnormal) this.#abnormalVolumes.add(volumeId);
     else this.#abnormalVolumes.delete(volumeId);
-    this.abnormal.set({}, this.#abnormalVolumes.size);
+    this.abnormal.set(this.#abnormalVolumes.size);
   }
 
   volumeForgotten(volumeId: string): void {
     this.volumeChecked(volumeId, false);
   }
 
-  /** The text exposition, with the mount gauges freshly computed. */
+  /** The text exposition, with the scrape-time gauges freshly computed. */
   scrape(): Promise<string> {
-    return this.registry.expose();
+    return this.registry.metrics();
   }
 
   /** File systems seen once stay at 0, so their graphs drop instead of vanishing. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DriverMetrics } from "./driver_metrics.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
+import { parseExposition } from "../../tests/support/prom_text.ts";
 
 const DIR = "/state/mounts";
 
@@ -28,10 +29,9 @@ function metricsWith(mounts: MountInfo[]) {
   });
 }
 
-/** The value of one exposition line, by its full text before the value. */
+/** The value of one series, whatever order its labels are written in. */
 function valueOf(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  return parseExposition(text).get(series);
 }
 
 Deno.test("DriverMetrics.rpcDone() counts by method and code and observes seconds", async () => {
@@ -70,7 +70,10 @@ Deno.test("DriverMetrics.rpcInFlight() goes up and back down", async () => {
   const metrics = metricsWith([]);
   metrics.rpcInFlight("NodeStageVolume", 1);
   metrics.rpcInFlight("NodeStageVolume", 1);
-  assert.equal(metrics.inFlight.value({ method: "NodeStageVolume" }), 2);
+  assert.equal(
+    valueOf(await metrics.scrape(), 'klustre_csi_operations_in_flight{method="NodeStageVolume"}'),
+    2,
+  );
   metrics.rpcInFlight("NodeStageVolume", -1);
   metrics.rpcInFlight("NodeStageVolume", -1);
   assert.equal(
@@ -87,17 +90,18 @@ Deno.test("DriverMetrics.commandTimedOut() counts by command", async () => {
   assert.equal(valueOf(text, 'klustre_csi_command_timeouts_total{command="lctl"}'), 0);
 });
 
-Deno.test("DriverMetrics.volumeChecked() counts volumes whose last check was abnormal", () => {
+Deno.test("DriverMetrics.volumeChecked() counts volumes whose last check was abnormal", async () => {
   const metrics = metricsWith([]);
-  assert.equal(metrics.abnormal.value(), 0);
+  const abnormal = async () => valueOf(await metrics.scrape(), "klustre_csi_volumes_abnormal");
+  assert.equal(await abnormal(), 0);
   metrics.volumeChecked("pv-a", true);
   metrics.volumeChecked("pv-a", true);
   metrics.volumeChecked("pv-b", true);
-  assert.equal(metrics.abnormal.value(), 2);
+  assert.equal(await abnormal(), 2);
   metrics.volumeChecked("pv-a", false);
-  assert.equal(metrics.abnormal.value(), 1);
+  assert.equal(await abnormal(), 1);
   metrics.volumeForgotten("pv-b");
-  assert.equal(metrics.abnormal.value(), 0);
+  assert.equal(await abnormal(), 0);
 });
 
 Deno.test("DriverMetrics.scrape() counts Lustre mounts per file system and keeps seen ones at 0", async () => {
@@ -132,4 +136,33 @@ Deno.test("DriverMetrics.scrape() shows whether the Lustre client is ready, chec
   assert.equal(valueOf(await metrics.scrape(), "klustre_csi_lustre_client_ready"), 0);
   ready = true;
   assert.equal(valueOf(await metrics.scrape(), "klustre_csi_lustre_client_ready"), 1);
+});
+
+Deno.test("DriverMetrics.scrape() writes every family with its HELP and TYPE in the text format", async () => {
+  const metrics = metricsWith([shared("fs1-0123456789abcdef", "fs1")]);
+  metrics.rpcDone("NodeStageVolume", "OK", 5);
+  metrics.rpcInFlight("NodeStageVolume", 1);
+  const text = await metrics.scrape();
+  assert.deepEqual(Object.fromEntries(parseExposition(text).types), {
+    klustre_csi_operations_total: "counter",
+    klustre_csi_operation_duration_seconds: "histogram",
+    klustre_csi_operations_in_flight: "gauge",
+    klustre_csi_command_timeouts_total: "counter",
+    klustre_csi_lustre_mounts: "gauge",
+    klustre_csi_volumes_abnormal: "gauge",
+    klustre_csi_lustre_client_ready: "gauge",
+    klustre_csi_build_info: "gauge",
+  });
+  assert.ok(
+    text.includes(
+      "# HELP klustre_csi_operation_duration_seconds Time to answer a CSI call, by method\n",
+    ),
+  );
+  assert.equal(
+    valueOf(
+      text,
+      'klustre_csi_operation_duration_seconds_bucket{method="NodeStageVolume",le="+Inf"}',
+    ),
+    1,
+  );
 });

@@ -4,6 +4,7 @@
  * every property it knows, so a key it never read (tracked with a Proxy) is
  * a field the API server would refuse, such as a typo like `mountPropogation`.
  */
+import "./quiet_punycode.ts";
 import { validate as namespace } from "kubernetes-models/_schemas/IoK8sApiCoreV1Namespace";
 import { validate as serviceAccount } from "kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccount";
 import { validate as configMap } from "kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap";
