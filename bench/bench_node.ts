@@ -129,6 +129,16 @@ export class BenchNode implements AsyncDisposable {
     });
   }
 
+  /** NodeGetVolumeStats of a published volume, as kubelet asks it. */
+  async stats(volumeId: string, target: string): Promise<{ abnormal: boolean }> {
+    const answer = await this.driver.client.call(Node.method.nodeGetVolumeStats, {
+      volumeId,
+      volumePath: target,
+      stagingTargetPath: await this.staging(volumeId),
+    });
+    return { abnormal: answer.volumeCondition?.abnormal ?? false };
+  }
+
   /** Successful Lustre mounts the driver logged ("Mounted Lustre ..."). */
   lustreMountsLogged(): number {
     return this.driver.logLines().filter((l) =>

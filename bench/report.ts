@@ -1,6 +1,7 @@
 /** The benchmark's results: their JSON shape and the markdown table of bench/results.md. */
 import type { LatencyResult, StormResult } from "./scenarios.ts";
 import type { LatencySummary } from "./stats.ts";
+import type { StatsScaleResult } from "./stats_scale.ts";
 
 /** Everything one run measured (bench/results.json). */
 export interface BenchResults {
@@ -48,6 +49,8 @@ export interface BenchResults {
   readonly sequential: LatencyResult;
   readonly concurrent: LatencyResult;
   readonly storm: StormResult;
+  /** NodeGetVolumeStats of many published volumes (absent in older results). */
+  readonly statsScale?: StatsScaleResult;
   readonly totalSeconds: number;
 }
 
@@ -86,6 +89,24 @@ export function formatComparison(r: BenchResults): string[] {
     line(`${r.storm.pods}-pod storm wall time`, r.storm.wallMs, p.stormWallMs, "ms"),
     line("Idle VmRSS", r.memory.idleRssMiB, p.idleRssMiB, "MiB"),
     line("Storm peak VmRSS", r.memory.stormPeakRssMiB, p.stormPeakRssMiB, "MiB"),
+  ];
+}
+
+function statsRows(s: StatsScaleResult | undefined): [string, string][] {
+  if (!s) return [];
+  const passRow = (name: string, p: StatsScaleResult["cold"]): [string, string] => [
+    `NodeGetVolumeStats of ${s.volumes} volumes, ${s.concurrency} at once, ${name}: wall, p50 / p99, driver CPU`,
+    `${p.wallMs} ms, ${
+      pair(p.latency)
+    }, ${p.cpuSeconds} s; ${p.errors} errors, ${p.abnormal} abnormal`,
+  ];
+  return [
+    passRow("cold", s.cold),
+    passRow("warm", s.warm),
+    [
+      `NodeGetVolumeStats: lfs runs over both passes (most for one volume)`,
+      s.lfsCalls === undefined ? "not counted" : `${s.lfsCalls} (${s.maxLfsPerVolume})`,
+    ],
   ];
 }
 
@@ -143,6 +164,7 @@ export function formatMarkdown(r: BenchResults): string {
         `${r.memory.settledRssMiB} MiB / ${r.memory.settledThreads}`,
       ] as [string, string],
     ]),
+    ...statsRows(r.statsScale),
     [
       `Process start to Probe ready, median of ${startupRuns}`,
       `${r.startup.medianMs} ms (runs: ${

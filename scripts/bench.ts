@@ -15,6 +15,8 @@
  *   --pods N               Publishes in the storm (default 200)
  *   --startup-runs N       Driver starts timed to Probe ready (default 3)
  *   --driver-arg ARG       Extra driver flag, repeatable (e.g. --driver-arg=--log-level=debug)
+ *   --stats-volumes N      Staged and published volumes for the NodeGetVolumeStats run (default 500;
+ *                          on a real Lustre the directories SUBDIR/bench-stats/0..N-1 must exist)
  *   --settle-seconds N     Wait after the storm's teardown before the settled memory sample (default 60)
  *   --out DIR              Where to write results.json and results.md (default bench)
  */
@@ -32,6 +34,7 @@ import { type BenchResults, formatMarkdown } from "../bench/report.ts";
 import { median } from "../bench/stats.ts";
 import { comparisonOf, formatComparison } from "../bench/report.ts";
 import { parseNodeTask } from "./compile.ts";
+import { statsAtScale } from "../bench/stats_scale.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     pods: { type: "string", default: "200" },
     "startup-runs": { type: "string", default: "3" },
     "settle-seconds": { type: "string", default: "60" },
+    "stats-volumes": { type: "string", default: "500" },
     "driver-arg": { type: "string", multiple: true, default: [] },
     out: { type: "string", default: `${REPO}/bench` },
   },
@@ -162,6 +166,29 @@ async function main(): Promise<void> {
         `${settledThreads} threads (idle: ${idleThreads})`,
     );
 
+    // Each volume is a directory of its own, as static PVs of one file system are.
+    const statsScale = await statsAtScale(node, "bench-stats", {
+      volumes: count("stats-volumes"),
+      concurrency: settings.concurrency,
+      contextFor: async (i) => ({
+        ...context,
+        subdir: sim
+          ? await sim.mkdir("fs1", `bench-stats/${i}`)
+          : `${values.subdir ?? ""}/bench-stats/${i}`.replace(/^\//, ""),
+      }),
+      lfsPaths: sim
+        ? async () => (await sim.calls()).filter((c) => c.cmd === "lfs").map((c) => c.argv)
+        : undefined,
+    });
+    log(
+      `stats of ${statsScale.volumes} volumes, ${statsScale.concurrency} at once: ` +
+        `cold ${statsScale.cold.wallMs} ms (p50 ${statsScale.cold.latency.p50Ms} ms, ` +
+        `${statsScale.cold.cpuSeconds} CPU s), warm ${statsScale.warm.wallMs} ms ` +
+        `(p50 ${statsScale.warm.latency.p50Ms} ms, p99 ${statsScale.warm.latency.p99Ms} ms, ` +
+        `${statsScale.warm.cpuSeconds} CPU s); lfs runs ${statsScale.lfsCalls ?? "not counted"}, ` +
+        `at most ${statsScale.maxLfsPerVolume ?? "?"} per volume`,
+    );
+
     const results: BenchResults = {
       generatedAt: new Date().toISOString(),
       environment: {
@@ -189,6 +216,7 @@ async function main(): Promise<void> {
       sequential,
       concurrent,
       storm,
+      statsScale,
       totalSeconds: Math.round((performance.now() - started) / 1000),
     };
     await Deno.mkdir(values.out, { recursive: true });

@@ -4,6 +4,7 @@
  * and replaced, so the driver never wedges.
  */
 import { WaitQueue } from "./wait_queue.ts";
+import { IdleWorkers, WORKER_IDLE_MS } from "./idle_workers.ts";
 import { errnoName } from "./errno_names.ts";
 import {
   beneathText,
@@ -60,6 +61,8 @@ export interface SystemMounterOptions {
   readonly mountInfoPath?: string;
   /** Worker threads at most; further calls queue (their timeout runs while they wait). */
   readonly maxWorkers?: number;
+  /** How long an idle worker is kept for the next calls (default WORKER_IDLE_MS). */
+  readonly workerIdleMs?: number;
   /** Use openat2(2) for bindBeneath (default); false walks with openat(2) per component. */
   readonly useOpenat2?: boolean;
 }
@@ -70,13 +73,14 @@ const MAX_WORKERS = 2;
 /** Mounter backed by the kernel. */
 export class SystemMounter implements Mounter {
   readonly #options: SystemMounterOptions;
-  #idle: Worker[] = [];
+  readonly #idle: IdleWorkers<Worker>;
   #busy = new Set<Worker>();
   /** Calls waiting for a worker, oldest first. */
   readonly #waiting = new WaitQueue();
 
   constructor(options: SystemMounterOptions) {
     this.#options = options;
+    this.#idle = new IdleWorkers(options.workerIdleMs ?? WORKER_IDLE_MS);
   }
 
   async mountInfo(): Promise<MountInfo[]> {
@@ -221,8 +225,8 @@ export class SystemMounter implements Mounter {
   }
 
   close(): void {
-    for (const worker of [...this.#idle, ...this.#busy]) worker.terminate();
-    this.#idle = [];
+    for (const worker of this.#busy) worker.terminate();
+    this.#idle.clear();
     this.#busy.clear();
   }
 
@@ -282,7 +286,7 @@ export class SystemMounter implements Mounter {
     deadline: number,
   ): Promise<Worker> {
     while (true) {
-      const idle = this.#idle.pop();
+      const idle = this.#idle.take();
       if (idle) {
         this.#busy.add(idle);
         return idle;
@@ -300,11 +304,10 @@ export class SystemMounter implements Mounter {
     }
   }
 
-  /** Returns a worker: kept while calls wait or as the one idle worker, otherwise ended. */
+  /** Returns a worker: kept idle for the next calls (IdleWorkers ends it later). */
   #release(worker: Worker): void {
     this.#busy.delete(worker);
-    if (this.#waiting.length > 0 || this.#idle.length === 0) this.#idle.push(worker);
-    else worker.terminate();
+    this.#idle.put(worker);
     this.#wakeNext();
   }
 

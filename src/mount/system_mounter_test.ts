@@ -11,6 +11,7 @@ Deno.test("SystemMounter binds with flags, reports errno, and keeps its worker t
     timeoutMs: 30_000,
     scratchDir: `${dir}/scratch`,
     maxWorkers: 2,
+    workerIdleMs: 100,
   });
   try {
     await Deno.mkdir(`${dir}/src`);
@@ -22,7 +23,11 @@ Deno.test("SystemMounter binds with flags, reports errno, and keeps its worker t
     await Promise.all(targets.map((t, i) => mounter.bind(`${dir}/src`, t, i % 2 ? ["ro"] : [])));
     clearInterval(watch);
     assert.ok(most <= 2, `at most 2 workers, saw ${most}`);
-    assert.ok(mounter.workerCount <= 1, "idle workers beyond one are ended");
+    // Idle workers end after their idle time (polled: a loaded machine is slow).
+    for (let i = 0; i < 200 && mounter.workerCount > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(mounter.workerCount, 0, "idle workers are ended");
     const mounts = await mounter.mountInfo();
     assert.equal(await Deno.readTextFile(`${targets[5]}/f`), "data");
     assert.ok(isReadOnly(mountAt(mounts, targets[1])!));
