@@ -6,6 +6,7 @@
 import { WaitQueue } from "./wait_queue.ts";
 import { IdleWorkers, WORKER_IDLE_MS } from "./idle_workers.ts";
 import { errnoName } from "./errno_names.ts";
+import { mountLocal } from "./local_mount.ts";
 import {
   beneathText,
   type Mounter,
@@ -210,18 +211,15 @@ export class SystemMounter implements Mounter {
     throw new MountError(`unmount (${mode})`, target, errno);
   }
 
+  /** On the main thread: `path` is the driver's local state dir (local_mount.ts). */
   async makePrivate(path: string): Promise<void> {
     const mounts = await this.mountInfo();
-    const timeoutMs = this.#options.timeoutMs;
     if (!mounts.some((m) => m.mountPoint === path)) {
-      await this.#mount("bind", path, { source: path, target: path, flags: MS_BIND }, timeoutMs);
+      const errno = mountLocal(path, path, MS_BIND);
+      if (errno !== 0) throw new MountError("bind", path, errnoName(errno));
     }
-    await this.#mount(
-      "make-private",
-      path,
-      { source: null, target: path, flags: MS_PRIVATE },
-      timeoutMs,
-    );
+    const errno = mountLocal(null, path, MS_PRIVATE);
+    if (errno !== 0) throw new MountError("make-private", path, errnoName(errno));
   }
 
   close(): void {

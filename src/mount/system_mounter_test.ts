@@ -157,3 +157,24 @@ Deno.test("SystemMounter.replaceBeneath() swaps a mount under a shared parent on
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SystemMounter.makePrivate() binds a directory on itself, private, without a worker thread", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mounter-private-" });
+  const mounter = new SystemMounter({ timeoutMs: 30_000 });
+  try {
+    await mounter.makePrivate(dir);
+    await mounter.makePrivate(dir); // already a mount: made private again, not bound twice
+    const mounts = (await mounter.mountInfo()).filter((m) => m.mountPoint === dir);
+    assert.equal(mounts.length, 1);
+    assert.deepEqual(mounts[0].optionalFields, [], "no shared or slave peer group");
+    assert.equal(mounter.workerCount, 0);
+    await assert.rejects(
+      mounter.makePrivate(`${dir}/missing`),
+      (error) => error instanceof MountError && error.errno === "ENOENT",
+    );
+  } finally {
+    mounter.close();
+    await new Deno.Command("umount", { args: ["-R", "-l", dir], stderr: "null" }).output();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

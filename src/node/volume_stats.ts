@@ -8,6 +8,7 @@ import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Logger } from "../log.ts";
 import { type FsGate, FsNotAnsweringError } from "../mount/fs_gate.ts";
 import type { FsUsage } from "../mount/path_health.ts";
+import { SingleFlight } from "../single_flight.ts";
 import { type ProjectQuota, readProjectId, readProjectQuota } from "../lustre/project_quota.ts";
 
 /** How long a volume path's project ID is reused: it does not change while a volume is mounted. */
@@ -17,8 +18,6 @@ const PROJECT_ID_TTL_MS = 10 * 60 * 1000;
  * figures are the file system's, the same through every bind of the mount.
  */
 export const USAGE_TTL_MS = 2_000;
-/** How long a volume's project quota figures are reused (kubelet asks once a minute). */
-export const QUOTA_TTL_MS = 30_000;
 
 /** What VolumeStats needs. */
 export interface VolumeStatsDeps {
@@ -43,8 +42,12 @@ export class VolumeStats {
   readonly #projectIds = new Map<string, { value: Promise<number | undefined>; at: number }>();
   /** statfs figures by mount key, shared by the volumes on that mount. */
   readonly #usage = new Map<string, { value: Promise<FsUsage>; at: number }>();
-  /** Project quota figures by volume path. */
-  readonly #quotas = new Map<string, { value: Promise<ProjectQuota>; at: number }>();
+  /**
+   * Project quota reads by volume path, shared by the calls that come while
+   * one runs; not kept after: an expansion (by the controller, which the
+   * node is not told of) shows in the next stats.
+   */
+  readonly #quotas = new SingleFlight<ProjectQuota>();
 
   constructor(deps: VolumeStatsDeps) {
     this.#deps = deps;
@@ -77,7 +80,6 @@ export class VolumeStats {
   /** Drops the cached project ID of `path` (the volume leaves it). */
   forget(path: string): void {
     this.#projectIds.delete(path);
-    this.#quotas.delete(path);
   }
 
   /** One statfs of the mount `key` per USAGE_TTL_MS, shared by the calls meanwhile. */
@@ -96,10 +98,8 @@ export class VolumeStats {
         () => readProjectId(runner, path, timeoutMs),
       );
       if (id === undefined) return undefined;
-      return await cached(
-        this.#quotas,
-        path,
-        QUOTA_TTL_MS,
+      return await this.#quotas.run(
+        `${path}\0${id}`,
         () => readProjectQuota(runner, path, id, timeoutMs),
       );
     } catch (error) {

@@ -72,7 +72,7 @@ Deno.test("VolumeStats.measure() runs one statfs per mount for the volumes asked
   assert.equal(statfs, 2, "another mount gets its own statfs");
 });
 
-Deno.test("VolumeStats.measure() runs each lfs command once per volume within the cache period", async () => {
+Deno.test("VolumeStats.measure() looks up a project once, and reads its quota once per burst of calls", async () => {
   const runner = new FakeRunner((_command, args) =>
     args[0] === "project" ? { stdout: ` 1000 P /kubelet/pods/p/mount\n` } : {
       stdout: `Disk quotas for prj 1000 (pid 1000):
@@ -86,10 +86,15 @@ Deno.test("VolumeStats.measure() runs each lfs command once per volume within th
   const answers = await Promise.all(
     Array.from({ length: 5 }, () => stats.measure("/kubelet/pods/p/mount", KEY)),
   );
-  await stats.measure("/kubelet/pods/p/mount", KEY);
   assert.deepEqual(runner.calls.map((c) => c.args[0]), ["project", "quota"]);
   assert.equal(answers[0].usage[0].total, 102400n, "the quota is the size");
+  // A later call reads the quota afresh (an expansion shows), the project ID is kept.
+  await stats.measure("/kubelet/pods/p/mount", KEY);
+  assert.deepEqual(runner.calls.map((c) => c.args[0]), ["project", "quota", "quota"]);
   stats.forget("/kubelet/pods/p/mount");
   await stats.measure("/kubelet/pods/p/mount", KEY);
-  assert.deepEqual(runner.calls.map((c) => c.args[0]), ["project", "quota", "project", "quota"]);
+  assert.deepEqual(
+    runner.calls.map((c) => c.args[0]),
+    ["project", "quota", "quota", "project", "quota"],
+  );
 });
