@@ -103,6 +103,7 @@ function statsRows(s: StatsScaleResult | undefined): [string, string][] {
   return [
     passRow("cold", s.cold),
     passRow("warm", s.warm),
+    [`Resident memory (VmRSS) with the ${s.volumes} volumes published`, `${s.rssMiB} MiB`],
     [
       `NodeGetVolumeStats: lfs runs over both passes (most for one volume)`,
       s.lfsCalls === undefined ? "not counted" : `${s.lfsCalls} (${s.maxLfsPerVolume})`,

@@ -85,3 +85,28 @@ Deno.test("formatComparison() compares publish p50 and storm wall time with the 
   assert.match(formatMarkdown({ ...RESULTS, previous }), /Compared with the previous results/);
   assert.deepEqual(formatComparison(RESULTS), []);
 });
+
+Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory", () => {
+  const pass = { wallMs: 900, latency, cpuSeconds: 0.4, errors: 0, abnormal: 0 };
+  const text = formatMarkdown({
+    ...RESULTS,
+    statsScale: {
+      volumes: 500,
+      concurrency: 32,
+      setupMs: 20000,
+      cold: { ...pass, wallMs: 20000 },
+      warm: pass,
+      rssMiB: 91.2,
+      lfsCalls: 500,
+      maxLfsPerVolume: 1,
+    },
+  });
+  assert.match(
+    text,
+    /NodeGetVolumeStats of 500 volumes, 32 at once, warm.*\| 900 ms, 4\.2 \/ 9\.5 ms/,
+  );
+  assert.match(text, /NodeGetVolumeStats of 500 volumes, 32 at once, cold.*\| 20000 ms/);
+  assert.match(text, /lfs runs over both passes \(most for one volume\) *\| 500 \(1\)/);
+  assert.match(text, /with the 500 volumes published *\| 91\.2 MiB/);
+  assert.doesNotMatch(formatMarkdown(RESULTS), /NodeGetVolumeStats/, "older results have none");
+});

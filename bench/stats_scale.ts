@@ -5,6 +5,7 @@
  */
 import type { BenchNode } from "./bench_node.ts";
 import { type LatencySummary, summarize } from "./stats.ts";
+import { readRssKiB } from "./rss.ts";
 
 /** One pass of NodeGetVolumeStats over every volume. */
 export interface StatsPass {
@@ -24,6 +25,8 @@ export interface StatsScaleResult {
   readonly setupMs: number;
   readonly cold: StatsPass;
   readonly warm: StatsPass;
+  /** The driver's VmRSS after the warm pass, with every volume still published. */
+  readonly rssMiB: number;
   /** lfs processes over both passes, and the most for one volume (simulator only). */
   readonly lfsCalls?: number;
   readonly maxLfsPerVolume?: number;
@@ -115,6 +118,7 @@ export async function statsAtScale(
   };
   const cold = await pass();
   const warm = await pass();
+  const rssMiB = Math.round(await readRssKiB(node.driver.pid) / 102.4) / 10;
   const lfs = (await lfsPaths()).slice(lfsBefore);
   const perVolume = [...targets.values()].map((target) =>
     lfs.filter((argv) => argv.includes(target)).length
@@ -129,6 +133,7 @@ export async function statsAtScale(
     setupMs,
     cold,
     warm,
+    rssMiB,
     lfsCalls: options.lfsPaths ? lfs.length : undefined,
     maxLfsPerVolume: options.lfsPaths ? Math.max(0, ...perVolume) : undefined,
     firstError,

@@ -186,7 +186,7 @@ async function main(): Promise<void> {
         `${statsScale.cold.cpuSeconds} CPU s), warm ${statsScale.warm.wallMs} ms ` +
         `(p50 ${statsScale.warm.latency.p50Ms} ms, p99 ${statsScale.warm.latency.p99Ms} ms, ` +
         `${statsScale.warm.cpuSeconds} CPU s); lfs runs ${statsScale.lfsCalls ?? "not counted"}, ` +
-        `at most ${statsScale.maxLfsPerVolume ?? "?"} per volume`,
+        `at most ${statsScale.maxLfsPerVolume ?? "?"} per volume; VmRSS ${statsScale.rssMiB} MiB`,
     );
 
     const results: BenchResults = {

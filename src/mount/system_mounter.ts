@@ -7,6 +7,7 @@ import { WaitQueue } from "./wait_queue.ts";
 import { IdleWorkers, WORKER_IDLE_MS } from "./idle_workers.ts";
 import { errnoName } from "./errno_names.ts";
 import { mountLocal } from "./local_mount.ts";
+import { FreshRead } from "./fresh_read.ts";
 import {
   beneathText,
   type Mounter,
@@ -84,10 +85,13 @@ export class SystemMounter implements Mounter {
     this.#idle = new IdleWorkers(options.workerIdleMs ?? WORKER_IDLE_MS);
   }
 
-  async mountInfo(): Promise<MountInfo[]> {
-    return parseMountInfo(
-      await Deno.readTextFile(this.#options.mountInfoPath ?? "/proc/self/mountinfo"),
-    );
+  /** Concurrent callers share one read that began after they asked (fresh_read.ts). */
+  readonly #mountInfo = new FreshRead(async () =>
+    parseMountInfo(await Deno.readTextFile(this.#options.mountInfoPath ?? "/proc/self/mountinfo"))
+  );
+
+  mountInfo(): Promise<MountInfo[]> {
+    return this.#mountInfo.read();
   }
 
   async bind(source: string, target: string, flags: readonly MountFlag[]): Promise<void> {
