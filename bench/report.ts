@@ -94,8 +94,12 @@ export function formatComparison(r: BenchResults): string[] {
 
 function statsRows(s: StatsScaleResult | undefined): [string, string][] {
   if (!s) return [];
-  const passRow = (name: string, p: StatsScaleResult["cold"]): [string, string] => [
-    `NodeGetVolumeStats of ${s.volumes} volumes, ${s.concurrency} at once, ${name}: wall, p50 / p99, driver CPU`,
+  const passRow = (
+    name: string,
+    p: StatsScaleResult["cold"],
+    at = s.concurrency,
+  ): [string, string] => [
+    `NodeGetVolumeStats of ${s.volumes} volumes, ${at} at once, ${name}: wall, p50 / p99, driver CPU`,
     `${p.wallMs} ms, ${
       pair(p.latency)
     }, ${p.cpuSeconds} s; ${p.errors} errors, ${p.abnormal} abnormal`,
@@ -103,6 +107,7 @@ function statsRows(s: StatsScaleResult | undefined): [string, string][] {
   return [
     passRow("cold", s.cold),
     passRow("warm", s.warm),
+    ...(s.warmSequential ? [passRow("warm", s.warmSequential, 1)] : []),
     [`Resident memory (VmRSS) with the ${s.volumes} volumes published`, `${s.rssMiB} MiB`],
     [
       `NodeGetVolumeStats: lfs runs over both passes (most for one volume)`,

@@ -96,6 +96,7 @@ Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory
       setupMs: 20000,
       cold: { ...pass, wallMs: 20000 },
       warm: pass,
+      warmSequential: { ...pass, wallMs: 1000 },
       rssMiB: 91.2,
       lfsCalls: 500,
       maxLfsPerVolume: 1,
@@ -106,6 +107,7 @@ Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory
     /NodeGetVolumeStats of 500 volumes, 32 at once, warm.*\| 900 ms, 4\.2 \/ 9\.5 ms/,
   );
   assert.match(text, /NodeGetVolumeStats of 500 volumes, 32 at once, cold.*\| 20000 ms/);
+  assert.match(text, /NodeGetVolumeStats of 500 volumes, 1 at once, warm.*\| 1000 ms/);
   assert.match(text, /lfs runs over both passes \(most for one volume\) *\| 500 \(1\)/);
   assert.match(text, /with the 500 volumes published *\| 91\.2 MiB/);
   assert.doesNotMatch(formatMarkdown(RESULTS), /NodeGetVolumeStats/, "older results have none");

@@ -25,6 +25,8 @@ export interface StatsScaleResult {
   readonly setupMs: number;
   readonly cold: StatsPass;
   readonly warm: StatsPass;
+  /** Warm again, one call at a time (kubelet's calls spread over its minute). */
+  readonly warmSequential?: StatsPass;
   /** The driver's VmRSS after the warm pass, with every volume still published. */
   readonly rssMiB: number;
   /** lfs processes over both passes, and the most for one volume (simulator only). */
@@ -90,13 +92,13 @@ export async function statsAtScale(
   const lfsPaths = options.lfsPaths ?? (() => Promise.resolve([]));
   const lfsBefore = (await lfsPaths()).length;
   let firstError: string | undefined;
-  const pass = async (): Promise<StatsPass> => {
+  const pass = async (parallel = concurrency): Promise<StatsPass> => {
     const durations: number[] = [];
     let errors = 0;
     let abnormal = 0;
     const cpuBefore = await readCpuSeconds(node.driver.pid);
     const started = performance.now();
-    await pool(ids, concurrency, async (id) => {
+    await pool(ids, parallel, async (id) => {
       const callStarted = performance.now();
       try {
         if ((await node.stats(id, targets.get(id)!)).abnormal) abnormal++;
@@ -118,6 +120,7 @@ export async function statsAtScale(
   };
   const cold = await pass();
   const warm = await pass();
+  const warmSequential = await pass(1);
   const rssMiB = Math.round(await readRssKiB(node.driver.pid) / 102.4) / 10;
   const lfs = (await lfsPaths()).slice(lfsBefore);
   const perVolume = [...targets.values()].map((target) =>
@@ -133,6 +136,7 @@ export async function statsAtScale(
     setupMs,
     cold,
     warm,
+    warmSequential,
     rssMiB,
     lfsCalls: options.lfsPaths ? lfs.length : undefined,
     maxLfsPerVolume: options.lfsPaths ? Math.max(0, ...perVolume) : undefined,

@@ -185,7 +185,10 @@ async function main(): Promise<void> {
         `cold ${statsScale.cold.wallMs} ms (p50 ${statsScale.cold.latency.p50Ms} ms, ` +
         `${statsScale.cold.cpuSeconds} CPU s), warm ${statsScale.warm.wallMs} ms ` +
         `(p50 ${statsScale.warm.latency.p50Ms} ms, p99 ${statsScale.warm.latency.p99Ms} ms, ` +
-        `${statsScale.warm.cpuSeconds} CPU s); lfs runs ${statsScale.lfsCalls ?? "not counted"}, ` +
+        `${statsScale.warm.cpuSeconds} CPU s), warm one at a time p50 ` +
+        `${statsScale.warmSequential?.latency.p50Ms} ms; lfs runs ${
+          statsScale.lfsCalls ?? "not counted"
+        }, ` +
         `at most ${statsScale.maxLfsPerVolume ?? "?"} per volume; VmRSS ${statsScale.rssMiB} MiB`,
     );
 
