@@ -110,7 +110,7 @@ function statsRows(s: StatsScaleResult | undefined): [string, string][] {
     ...(s.warmSequential ? [passRow("warm", s.warmSequential, 1)] : []),
     [`Resident memory (VmRSS) with the ${s.volumes} volumes published`, `${s.rssMiB} MiB`],
     [
-      `NodeGetVolumeStats: lfs runs over both passes (most for one volume)`,
+      `NodeGetVolumeStats: lfs runs over all passes (most for one volume)`,
       s.lfsCalls === undefined ? "not counted" : `${s.lfsCalls} (${s.maxLfsPerVolume})`,
     ],
   ];

@@ -108,7 +108,7 @@ Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory
   );
   assert.match(text, /NodeGetVolumeStats of 500 volumes, 32 at once, cold.*\| 20000 ms/);
   assert.match(text, /NodeGetVolumeStats of 500 volumes, 1 at once, warm.*\| 1000 ms/);
-  assert.match(text, /lfs runs over both passes \(most for one volume\) *\| 500 \(1\)/);
+  assert.match(text, /lfs runs over all passes \(most for one volume\) *\| 500 \(1\)/);
   assert.match(text, /with the 500 volumes published *\| 91\.2 MiB/);
   assert.doesNotMatch(formatMarkdown(RESULTS), /NodeGetVolumeStats/, "older results have none");
 });

@@ -29,7 +29,7 @@ export interface StatsScaleResult {
   readonly warmSequential?: StatsPass;
   /** The driver's VmRSS after the warm pass, with every volume still published. */
   readonly rssMiB: number;
-  /** lfs processes over both passes, and the most for one volume (simulator only). */
+  /** lfs processes over all passes, and the most for one volume (simulator only). */
   readonly lfsCalls?: number;
   readonly maxLfsPerVolume?: number;
   readonly firstError?: string;
