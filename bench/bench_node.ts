@@ -21,6 +21,8 @@ export interface BenchNodeOptions {
   readonly pathEnv: string;
   /** Extra driver flags. */
   readonly driverArgs?: readonly string[];
+  /** Deno flags of the driver: the `node` task's, which the image is compiled with. */
+  readonly denoFlags?: readonly string[];
 }
 
 /** A running benchmark node. */
@@ -50,6 +52,7 @@ export class BenchNode implements AsyncDisposable {
       dir: `${this.options.dir}/driver`,
       ownNamespace: true,
       waitReady: false,
+      denoFlags: this.options.denoFlags,
       args: [
         "--kubelet-dir",
         this.kubeletDir,
@@ -124,6 +127,16 @@ export class BenchNode implements AsyncDisposable {
       volumeId,
       stagingTargetPath: await this.staging(volumeId),
     });
+  }
+
+  /** NodeGetVolumeStats of a published volume, as kubelet asks it. */
+  async stats(volumeId: string, target: string): Promise<{ abnormal: boolean }> {
+    const answer = await this.driver.client.call(Node.method.nodeGetVolumeStats, {
+      volumeId,
+      volumePath: target,
+      stagingTargetPath: await this.staging(volumeId),
+    });
+    return { abnormal: answer.volumeCondition?.abnormal ?? false };
   }
 
   /** Successful Lustre mounts the driver logged ("Mounted Lustre ..."). */

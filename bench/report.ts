@@ -1,6 +1,7 @@
 /** The benchmark's results: their JSON shape and the markdown table of bench/results.md. */
 import type { LatencyResult, StormResult } from "./scenarios.ts";
 import type { LatencySummary } from "./stats.ts";
+import type { StatsScaleResult } from "./stats_scale.ts";
 
 /** Everything one run measured (bench/results.json). */
 export interface BenchResults {
@@ -35,11 +36,84 @@ export interface BenchResults {
     /** Threads of the driver process, idle and after the storm. */
     readonly idleThreads: number;
     readonly afterStormThreads: number;
+    /** Seconds waited after the teardown before the settled sample (--settle-seconds). */
+    readonly settleSeconds?: number;
+    /** VmRSS and threads settleSeconds after the storm's teardown. */
+    readonly settledRssMiB?: number;
+    readonly settledThreads?: number;
   };
+  /** Deno flags the driver ran with (the `node` task's, as the image is compiled). */
+  readonly denoFlags?: readonly string[];
+  /** The results file this run replaced, for comparison. */
+  readonly previous?: Comparison;
   readonly sequential: LatencyResult;
   readonly concurrent: LatencyResult;
   readonly storm: StormResult;
+  /** NodeGetVolumeStats of many published volumes (absent in older results). */
+  readonly statsScale?: StatsScaleResult;
   readonly totalSeconds: number;
+}
+
+/** Latency figures of the results this run replaced. */
+export interface Comparison {
+  readonly generatedAt: string;
+  readonly sequentialPublishP50Ms: number;
+  readonly stormWallMs: number;
+  readonly idleRssMiB: number;
+  readonly stormPeakRssMiB: number;
+}
+
+/** The figures of an earlier results.json that a new run is compared with. */
+export function comparisonOf(previous: BenchResults): Comparison {
+  return {
+    generatedAt: previous.generatedAt,
+    sequentialPublishP50Ms: previous.sequential.publish.p50Ms,
+    stormWallMs: previous.storm.wallMs,
+    idleRssMiB: previous.memory.idleRssMiB,
+    stormPeakRssMiB: previous.memory.stormPeakRssMiB,
+  };
+}
+
+/** "now (before: x, +d%)" lines comparing a run with the one it replaced. */
+export function formatComparison(r: BenchResults): string[] {
+  const p = r.previous;
+  if (!p) return [];
+  const line = (what: string, now: number, before: number, unit: string) => {
+    const change = before > 0 ? Math.round((now - before) / before * 100) : 0;
+    return `${what}: ${now} ${unit} (previous ${before} ${unit}, ${
+      change >= 0 ? "+" : ""
+    }${change}%)`;
+  };
+  return [
+    line("Sequential publish p50", r.sequential.publish.p50Ms, p.sequentialPublishP50Ms, "ms"),
+    line(`${r.storm.pods}-pod storm wall time`, r.storm.wallMs, p.stormWallMs, "ms"),
+    line("Idle VmRSS", r.memory.idleRssMiB, p.idleRssMiB, "MiB"),
+    line("Storm peak VmRSS", r.memory.stormPeakRssMiB, p.stormPeakRssMiB, "MiB"),
+  ];
+}
+
+function statsRows(s: StatsScaleResult | undefined): [string, string][] {
+  if (!s) return [];
+  const passRow = (
+    name: string,
+    p: StatsScaleResult["cold"],
+    at = s.concurrency,
+  ): [string, string] => [
+    `NodeGetVolumeStats of ${s.volumes} volumes, ${at} at once, ${name}: wall, p50 / p99, driver CPU`,
+    `${p.wallMs} ms, ${
+      pair(p.latency)
+    }, ${p.cpuSeconds} s; ${p.errors} errors, ${p.abnormal} abnormal`,
+  ];
+  return [
+    passRow("cold", s.cold),
+    passRow("warm", s.warm),
+    ...(s.warmSequential ? [passRow("warm", s.warmSequential, 1)] : []),
+    [`Resident memory (VmRSS) with the ${s.volumes} volumes published`, `${s.rssMiB} MiB`],
+    [
+      `NodeGetVolumeStats: lfs runs over all passes (most for one volume)`,
+      s.lfsCalls === undefined ? "not counted" : `${s.lfsCalls} (${s.maxLfsPerVolume})`,
+    ],
+  ];
 }
 
 function pair(s: LatencySummary): string {
@@ -90,6 +164,13 @@ export function formatMarkdown(r: BenchResults): string {
       `Driver threads, idle / 1 s after the storm`,
       `${r.memory.idleThreads} / ${r.memory.afterStormThreads}`,
     ],
+    ...(r.memory.settledRssMiB === undefined ? [] : [
+      [
+        `Resident memory (VmRSS) / threads, ${r.memory.settleSeconds} s after the storm's teardown`,
+        `${r.memory.settledRssMiB} MiB / ${r.memory.settledThreads}`,
+      ] as [string, string],
+    ]),
+    ...statsRows(r.statsScale),
     [
       `Process start to Probe ready, median of ${startupRuns}`,
       `${r.startup.medianMs} ms (runs: ${
@@ -102,12 +183,22 @@ export function formatMarkdown(r: BenchResults): string {
     "",
     `Written by \`deno task bench\` on ${r.generatedAt} in ${r.totalSeconds} s.`,
     `Target: ${e.target}. Machine: ${e.cpus} x ${e.cpuModel}, Linux ${e.kernel}, ` +
-    `Deno ${e.deno}. Driver: klustre-csi ${e.driverVersion} run by \`deno run\`, log level info.`,
+    `Deno ${e.deno}. Driver: klustre-csi ${e.driverVersion} run by \`deno run ${
+      (r.denoFlags ?? ["--allow-all"]).join(" ")
+    }\` (the image's flags), log level info.`,
     `Latency runs: ${samples} sequential publishes then unpublishes; ${rounds} rounds of ` +
     `${concurrency} at once. Times are client-side, from call to answer over the unix socket.`,
     "",
     ...formatTable(["Measure", "Result"], rows),
     "",
+    ...(r.previous
+      ? [
+        `Compared with the previous results (${r.previous.generatedAt}):`,
+        "",
+        ...formatComparison(r).map((l) => `- ${l}`),
+        "",
+      ]
+      : []),
   ].join("\n");
 }
 

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type BenchResults, formatMarkdown, formatTable } from "./report.ts";
+import {
+  type BenchResults,
+  comparisonOf,
+  formatComparison,
+  formatMarkdown,
+  formatTable,
+} from "./report.ts";
 
 const latency = { n: 100, p50Ms: 4.2, p99Ms: 9.5, maxMs: 12, meanMs: 5 };
 
@@ -65,4 +71,44 @@ Deno.test("formatTable() pads every column to its widest cell", () => {
     "| long cell | 1      |",
     "| x         | 22     |",
   ]);
+});
+
+Deno.test("formatComparison() compares publish p50 and storm wall time with the previous run", () => {
+  const previous = comparisonOf({
+    ...RESULTS,
+    sequential: { ...RESULTS.sequential, publish: { ...latency, p50Ms: 8.4 } },
+    storm: { ...RESULTS.storm, wallMs: 1050 },
+  });
+  const lines = formatComparison({ ...RESULTS, previous });
+  assert.ok(lines.includes("Sequential publish p50: 4.2 ms (previous 8.4 ms, -50%)"), lines[0]);
+  assert.ok(lines.includes("200-pod storm wall time: 2100 ms (previous 1050 ms, +100%)"), lines[1]);
+  assert.match(formatMarkdown({ ...RESULTS, previous }), /Compared with the previous results/);
+  assert.deepEqual(formatComparison(RESULTS), []);
+});
+
+Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory", () => {
+  const pass = { wallMs: 900, latency, cpuSeconds: 0.4, errors: 0, abnormal: 0 };
+  const text = formatMarkdown({
+    ...RESULTS,
+    statsScale: {
+      volumes: 500,
+      concurrency: 32,
+      setupMs: 20000,
+      cold: { ...pass, wallMs: 20000 },
+      warm: pass,
+      warmSequential: { ...pass, wallMs: 1000 },
+      rssMiB: 91.2,
+      lfsCalls: 500,
+      maxLfsPerVolume: 1,
+    },
+  });
+  assert.match(
+    text,
+    /NodeGetVolumeStats of 500 volumes, 32 at once, warm.*\| 900 ms, 4\.2 \/ 9\.5 ms/,
+  );
+  assert.match(text, /NodeGetVolumeStats of 500 volumes, 32 at once, cold.*\| 20000 ms/);
+  assert.match(text, /NodeGetVolumeStats of 500 volumes, 1 at once, warm.*\| 1000 ms/);
+  assert.match(text, /lfs runs over all passes \(most for one volume\) *\| 500 \(1\)/);
+  assert.match(text, /with the 500 volumes published *\| 91\.2 MiB/);
+  assert.doesNotMatch(formatMarkdown(RESULTS), /NodeGetVolumeStats/, "older results have none");
 });

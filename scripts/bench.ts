@@ -15,6 +15,9 @@
  *   --pods N               Publishes in the storm (default 200)
  *   --startup-runs N       Driver starts timed to Probe ready (default 3)
  *   --driver-arg ARG       Extra driver flag, repeatable (e.g. --driver-arg=--log-level=debug)
+ *   --stats-volumes N      Staged and published volumes for the NodeGetVolumeStats run (default 500;
+ *                          on a real Lustre the directories SUBDIR/bench-stats/0..N-1 must exist)
+ *   --settle-seconds N     Wait after the storm's teardown before the settled memory sample (default 60)
  *   --out DIR              Where to write results.json and results.md (default bench)
  */
 import { parseArgs } from "node:util";
@@ -29,6 +32,9 @@ import { readRssKiB, readThreads } from "../bench/rss.ts";
 import { concurrentLatency, publishStorm, sequentialLatency } from "../bench/scenarios.ts";
 import { type BenchResults, formatMarkdown } from "../bench/report.ts";
 import { median } from "../bench/stats.ts";
+import { comparisonOf, formatComparison } from "../bench/report.ts";
+import { parseNodeTask } from "./compile.ts";
+import { statsAtScale } from "../bench/stats_scale.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -42,6 +48,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "4" },
     pods: { type: "string", default: "200" },
     "startup-runs": { type: "string", default: "3" },
+    "settle-seconds": { type: "string", default: "60" },
+    "stats-volumes": { type: "string", default: "500" },
     "driver-arg": { type: "string", multiple: true, default: [] },
     out: { type: "string", default: `${REPO}/bench` },
   },
@@ -79,6 +87,14 @@ async function main(): Promise<void> {
     pods: count("pods"),
     startupRuns: count("startup-runs"),
   };
+  const settleSeconds = count("settle-seconds");
+  // The flags of the `node` task, which scripts/compile.ts builds the image with.
+  const { flags: denoFlags } = parseNodeTask(
+    JSON.parse(await Deno.readTextFile(`${REPO}/deno.json`)).tasks.node,
+  );
+  const previous = await Deno.readTextFile(`${values.out}/results.json`)
+    .then((text) => comparisonOf(JSON.parse(text) as BenchResults))
+    .catch(() => undefined);
   const started = performance.now();
   await using dir = await tempDir("klustre-bench-");
   let sim: Sim | undefined;
@@ -101,6 +117,7 @@ async function main(): Promise<void> {
       sim,
       pathEnv: sim?.pathEnv ?? values["path-env"],
       driverArgs: values["driver-arg"],
+      denoFlags,
     });
     const mountsMade = sim
       ? async () => (await sim.lustreMounts()).length
@@ -141,6 +158,39 @@ async function main(): Promise<void> {
       `1 s after the storm's teardown: VmRSS ${MiB(afterStormRssKiB)} MiB, ` +
         `${afterStormThreads} threads (idle: ${idleThreads})`,
     );
+    await new Promise((resolve) => setTimeout(resolve, (settleSeconds - 1) * 1000));
+    const settledRssKiB = await readRssKiB(node.driver.pid);
+    const settledThreads = await readThreads(node.driver.pid);
+    log(
+      `${settleSeconds} s after the storm's teardown: VmRSS ${MiB(settledRssKiB)} MiB, ` +
+        `${settledThreads} threads (idle: ${idleThreads})`,
+    );
+
+    // Each volume is a directory of its own, as static PVs of one file system are.
+    const statsScale = await statsAtScale(node, "bench-stats", {
+      volumes: count("stats-volumes"),
+      concurrency: settings.concurrency,
+      contextFor: async (i) => ({
+        ...context,
+        subdir: sim
+          ? await sim.mkdir("fs1", `bench-stats/${i}`)
+          : `${values.subdir ?? ""}/bench-stats/${i}`.replace(/^\//, ""),
+      }),
+      lfsPaths: sim
+        ? async () => (await sim.calls()).filter((c) => c.cmd === "lfs").map((c) => c.argv)
+        : undefined,
+    });
+    log(
+      `stats of ${statsScale.volumes} volumes, ${statsScale.concurrency} at once: ` +
+        `cold ${statsScale.cold.wallMs} ms (p50 ${statsScale.cold.latency.p50Ms} ms, ` +
+        `${statsScale.cold.cpuSeconds} CPU s), warm ${statsScale.warm.wallMs} ms ` +
+        `(p50 ${statsScale.warm.latency.p50Ms} ms, p99 ${statsScale.warm.latency.p99Ms} ms, ` +
+        `${statsScale.warm.cpuSeconds} CPU s), warm one at a time p50 ` +
+        `${statsScale.warmSequential?.latency.p50Ms} ms; lfs runs ${
+          statsScale.lfsCalls ?? "not counted"
+        }, ` +
+        `at most ${statsScale.maxLfsPerVolume ?? "?"} per volume; VmRSS ${statsScale.rssMiB} MiB`,
+    );
 
     const results: BenchResults = {
       generatedAt: new Date().toISOString(),
@@ -160,10 +210,16 @@ async function main(): Promise<void> {
         afterStormRssMiB: MiB(afterStormRssKiB),
         idleThreads,
         afterStormThreads,
+        settleSeconds,
+        settledRssMiB: MiB(settledRssKiB),
+        settledThreads,
       },
+      denoFlags,
+      previous,
       sequential,
       concurrent,
       storm,
+      statsScale,
       totalSeconds: Math.round((performance.now() - started) / 1000),
     };
     await Deno.mkdir(values.out, { recursive: true });
@@ -174,6 +230,7 @@ async function main(): Promise<void> {
       args: ["fmt", "--quiet", `${values.out}/results.md`],
     })
       .output();
+    for (const line of formatComparison(results)) log(line);
     log(`wrote ${values.out}/results.json and results.md in ${results.totalSeconds} s`);
   } finally {
     await sim?.[Symbol.asyncDispose]();

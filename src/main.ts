@@ -15,13 +15,10 @@ import { startServer } from "./grpc/server.ts";
 import { LockTable } from "./locks.ts";
 import { DriverMetrics } from "./metrics/driver_metrics.ts";
 import { startHttpServer } from "./http/http_server.ts";
-import { runDoctorCommand } from "./doctor/doctor_command.ts";
-import { runPvCommand } from "./pv/pv_command.ts";
 import { CsiClient } from "./grpc/client.ts";
 import { Identity } from "./csi/gen/csi_pb.ts";
 import { mainUsage, serveUsage } from "./usage.ts";
 import { CSI_SPEC_VERSION, DRIVER_NAME, DRIVER_VERSION } from "./version.ts";
-import { controllerHandlers } from "./controller_server.ts";
 import { nodeHandlers } from "./node_server.ts";
 import { SystemMounter } from "./mount/system_mounter.ts";
 import { hostPathEnv, KEEPER_FOLDER, KeeperNamespace } from "./mount/mount_namespace.ts";
@@ -69,13 +66,16 @@ async function main(args: string[]): Promise<number> {
       return 0;
     case "doctor":
       return await doctor(rest);
-    case "pv":
+    case "pv": {
+      // Commands and the controller load their modules only when run (node memory, start-up).
+      const { runPvCommand } = await import("./pv/pv_command.ts");
       return await runPvCommand(rest, {
         readTextFile: (path) => Deno.readTextFile(path),
         writeTextFile: (path, text) => Deno.writeTextFile(path, text),
         stdout: printer(Deno.stdout),
         stderr: printer(Deno.stderr),
       });
+    }
     case "help":
       // `help <command>` is `<command> --help`.
       if (rest.length > 0 && rest[0] !== "help") return await main([rest[0], "--help"]);
@@ -212,6 +212,7 @@ async function serveWith(
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {
+    const { controllerHandlers } = await import("./controller_server.ts");
     const controller = controllerHandlers({
       config,
       runner,
@@ -284,7 +285,8 @@ function keeperNamespace(config: Config): KeeperNamespace | undefined {
 }
 
 /** `klustre-csi doctor` with the real runner, file system and CSI client. */
-function doctor(args: string[]): Promise<number> {
+async function doctor(args: string[]): Promise<number> {
+  const { runDoctorCommand } = await import("./doctor/doctor_command.ts");
   const stat = (path: string) => Deno.stat(path).catch(() => undefined);
   return runDoctorCommand(args, {
     env: Deno.env.toObject(),

@@ -51,6 +51,7 @@ import { publishFlags } from "./node/publish_flags.ts";
 import { resolveSpec } from "./node/resolve_spec.ts";
 import { kubeletStaged } from "./node/kubelet_record.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
+import { RecentMountInfo } from "./node/recent_mount_info.ts";
 import type { LustreClient } from "./lustre/client_state.ts";
 import type { MetricsHook } from "./metrics.ts";
 
@@ -138,6 +139,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     hostMounts: () =>
       readHostMounts({ path: config.hostMountInfo ?? "", timeoutMs: checkMs, logger }),
   });
+  // Stats calls share a recent read of mountinfo (costly with hundreds of volumes).
+  const statsMountInfo = new RecentMountInfo(() => mounter.mountInfo());
   const stats = new VolumeStats({
     runner: deps.runner,
     logger,
@@ -161,7 +164,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
   const kubeletPath = (context: CallContext, field: string, path: string) =>
     requireKubeletPath(context, field, path, config.kubeletDir);
 
-  return {
+  const handlers: NodeHandlers & { prepare(): Promise<void> } = {
     async prepare() {
       await stager.prepare();
     },
@@ -367,7 +370,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       // Any other path that is not a mounted volume (even a relative one) names no volume.
       const path = r.volumePath.length > 1 ? r.volumePath.replace(/\/+$/, "") : r.volumePath;
       return await runOperation(context, path, async () => {
-        const mounts = await mounter.mountInfo();
+        const mounts = await statsMountInfo.get();
         const mount = mountAt(mounts, path);
         if (!mount || !isLustreSource(mount.source)) {
           throw new CsiError(
@@ -410,6 +413,15 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
         accessibleTopology: { segments: { [TOPOLOGY_KEY]: "true" } },
       });
     },
+  };
+  // The calls that mount or unmount: stats calls after them read mountinfo afresh.
+  const { nodeStageVolume, nodeUnstageVolume, nodePublishVolume, nodeUnpublishVolume } = handlers;
+  return {
+    ...handlers,
+    nodeStageVolume: (r) => statsMountInfo.changing(() => nodeStageVolume(r)),
+    nodeUnstageVolume: (r) => statsMountInfo.changing(() => nodeUnstageVolume(r)),
+    nodePublishVolume: (r) => statsMountInfo.changing(() => nodePublishVolume(r)),
+    nodeUnpublishVolume: (r) => statsMountInfo.changing(() => nodeUnpublishVolume(r)),
   };
 }
 

@@ -116,7 +116,7 @@ export class WorkerFsGate implements FsGate {
 
   constructor(options: WorkerFsGateOptions) {
     this.#options = options;
-    this.#pool = new FsWorkerPool({ size: options.poolSize ?? 8, create: options.createWorker });
+    this.#pool = new FsWorkerPool({ size: options.poolSize ?? 4, create: options.createWorker });
   }
 
   async usage(key: string, path: string): Promise<FsUsage> {

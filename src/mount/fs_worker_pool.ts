@@ -6,6 +6,7 @@
  * (terminate() cannot free a thread that is inside a system call).
  */
 import { WaitQueue } from "./wait_queue.ts";
+import { IdleWorkers, WORKER_IDLE_MS } from "./idle_workers.ts";
 import type { FsCallReply, FsCallRequest } from "./fs_call_worker.ts";
 
 /** The part of a Worker the pool uses; tests pass fakes. */
@@ -25,8 +26,8 @@ export interface FsCall {
 export interface FsWorkerPoolOptions {
   /** Workers at most in calls that are not abandoned. */
   readonly size: number;
-  /** Idle workers kept for the next calls; more are ended. */
-  readonly keepIdle?: number;
+  /** How long an idle worker is kept for the next calls (default WORKER_IDLE_MS). */
+  readonly idleMs?: number;
   readonly create?: () => WorkerLike;
 }
 
@@ -41,7 +42,7 @@ export interface PoolCounts {
 /** Runs file system calls on a bounded set of worker threads. */
 export class FsWorkerPool {
   readonly #options: FsWorkerPoolOptions;
-  #idle: WorkerLike[] = [];
+  readonly #idle: IdleWorkers<WorkerLike>;
   readonly #busy = new Map<FsCall, WorkerLike>();
   readonly #stuck = new Set<WorkerLike>();
   readonly #waiting = new WaitQueue();
@@ -49,12 +50,13 @@ export class FsWorkerPool {
 
   constructor(options: FsWorkerPoolOptions) {
     this.#options = options;
+    this.#idle = new IdleWorkers(options.idleMs ?? WORKER_IDLE_MS);
   }
 
   /** Starts a call on a free worker, or returns undefined when all are busy. */
   tryStart(request: FsCallRequest): FsCall | undefined {
     if (this.#closed) throw new Error("The file system gate is closed");
-    let worker = this.#idle.pop();
+    let worker = this.#idle.take();
     if (!worker) {
       if (this.#busy.size >= this.#options.size) return undefined;
       worker = (this.#options.create ?? createWorker)();
@@ -108,10 +110,8 @@ export class FsWorkerPool {
   /** Ends every worker (stuck ones end when their call returns). */
   close(): void {
     this.#closed = true;
-    for (const worker of [...this.#idle, ...this.#busy.values(), ...this.#stuck]) {
-      worker.terminate();
-    }
-    this.#idle = [];
+    for (const worker of [...this.#busy.values(), ...this.#stuck]) worker.terminate();
+    this.#idle.clear();
     this.#busy.clear();
     this.#stuck.clear();
   }
@@ -122,11 +122,8 @@ export class FsWorkerPool {
     if (!wasStuck && !wasBusy) return;
     worker.onmessage = null;
     worker.onerror = null;
-    if (
-      reusable && !this.#closed &&
-      (this.#waiting.length > 0 || this.#idle.length < (this.#options.keepIdle ?? 2))
-    ) {
-      this.#idle.push(worker);
+    if (reusable && !this.#closed && this.#idle.length < this.#options.size) {
+      this.#idle.put(worker);
     } else {
       worker.terminate();
     }

@@ -4,7 +4,10 @@
  * and replaced, so the driver never wedges.
  */
 import { WaitQueue } from "./wait_queue.ts";
+import { IdleWorkers, WORKER_IDLE_MS } from "./idle_workers.ts";
 import { errnoName } from "./errno_names.ts";
+import { mountLocal } from "./local_mount.ts";
+import { FreshRead } from "./fresh_read.ts";
 import {
   beneathText,
   type Mounter,
@@ -60,29 +63,35 @@ export interface SystemMounterOptions {
   readonly mountInfoPath?: string;
   /** Worker threads at most; further calls queue (their timeout runs while they wait). */
   readonly maxWorkers?: number;
+  /** How long an idle worker is kept for the next calls (default WORKER_IDLE_MS). */
+  readonly workerIdleMs?: number;
   /** Use openat2(2) for bindBeneath (default); false walks with openat(2) per component. */
   readonly useOpenat2?: boolean;
 }
 
-/** Default bound on mount worker threads: each costs a few MiB. */
-const MAX_WORKERS = 4;
+/** Default bound on mount worker threads: each costs ~6 MiB that stays after it ends (bench). */
+const MAX_WORKERS = 2;
 
 /** Mounter backed by the kernel. */
 export class SystemMounter implements Mounter {
   readonly #options: SystemMounterOptions;
-  #idle: Worker[] = [];
+  readonly #idle: IdleWorkers<Worker>;
   #busy = new Set<Worker>();
   /** Calls waiting for a worker, oldest first. */
   readonly #waiting = new WaitQueue();
 
   constructor(options: SystemMounterOptions) {
     this.#options = options;
+    this.#idle = new IdleWorkers(options.workerIdleMs ?? WORKER_IDLE_MS);
   }
 
-  async mountInfo(): Promise<MountInfo[]> {
-    return parseMountInfo(
-      await Deno.readTextFile(this.#options.mountInfoPath ?? "/proc/self/mountinfo"),
-    );
+  /** Concurrent callers share one read that began after they asked (fresh_read.ts). */
+  readonly #mountInfo = new FreshRead(async () =>
+    parseMountInfo(await Deno.readTextFile(this.#options.mountInfoPath ?? "/proc/self/mountinfo"))
+  );
+
+  mountInfo(): Promise<MountInfo[]> {
+    return this.#mountInfo.read();
   }
 
   async bind(source: string, target: string, flags: readonly MountFlag[]): Promise<void> {
@@ -206,23 +215,20 @@ export class SystemMounter implements Mounter {
     throw new MountError(`unmount (${mode})`, target, errno);
   }
 
+  /** On the main thread: `path` is the driver's local state dir (local_mount.ts). */
   async makePrivate(path: string): Promise<void> {
     const mounts = await this.mountInfo();
-    const timeoutMs = this.#options.timeoutMs;
     if (!mounts.some((m) => m.mountPoint === path)) {
-      await this.#mount("bind", path, { source: path, target: path, flags: MS_BIND }, timeoutMs);
+      const errno = mountLocal(path, path, MS_BIND);
+      if (errno !== 0) throw new MountError("bind", path, errnoName(errno));
     }
-    await this.#mount(
-      "make-private",
-      path,
-      { source: null, target: path, flags: MS_PRIVATE },
-      timeoutMs,
-    );
+    const errno = mountLocal(null, path, MS_PRIVATE);
+    if (errno !== 0) throw new MountError("make-private", path, errnoName(errno));
   }
 
   close(): void {
-    for (const worker of [...this.#idle, ...this.#busy]) worker.terminate();
-    this.#idle = [];
+    for (const worker of this.#busy) worker.terminate();
+    this.#idle.clear();
     this.#busy.clear();
   }
 
@@ -282,7 +288,7 @@ export class SystemMounter implements Mounter {
     deadline: number,
   ): Promise<Worker> {
     while (true) {
-      const idle = this.#idle.pop();
+      const idle = this.#idle.take();
       if (idle) {
         this.#busy.add(idle);
         return idle;
@@ -300,11 +306,10 @@ export class SystemMounter implements Mounter {
     }
   }
 
-  /** Returns a worker: kept while calls wait or as the one idle worker, otherwise ended. */
+  /** Returns a worker: kept idle for the next calls (IdleWorkers ends it later). */
   #release(worker: Worker): void {
     this.#busy.delete(worker);
-    if (this.#waiting.length > 0 || this.#idle.length === 0) this.#idle.push(worker);
-    else worker.terminate();
+    this.#idle.put(worker);
     this.#wakeNext();
   }
 

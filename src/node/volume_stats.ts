@@ -8,10 +8,16 @@ import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Logger } from "../log.ts";
 import { type FsGate, FsNotAnsweringError } from "../mount/fs_gate.ts";
 import type { FsUsage } from "../mount/path_health.ts";
+import { SingleFlight } from "../single_flight.ts";
 import { type ProjectQuota, readProjectId, readProjectQuota } from "../lustre/project_quota.ts";
 
 /** How long a volume path's project ID is reused: it does not change while a volume is mounted. */
 const PROJECT_ID_TTL_MS = 10 * 60 * 1000;
+/**
+ * How long one statfs(2) of a mount answers for every volume on it: the
+ * figures are the file system's, the same through every bind of the mount.
+ */
+export const USAGE_TTL_MS = 2_000;
 
 /** What VolumeStats needs. */
 export interface VolumeStatsDeps {
@@ -33,7 +39,15 @@ export interface VolumeStatsAnswer {
 export class VolumeStats {
   readonly #deps: VolumeStatsDeps;
   /** Project IDs by volume path. */
-  readonly #projectIds = new Map<string, { id: number | undefined; at: number }>();
+  readonly #projectIds = new Map<string, { value: Promise<number | undefined>; at: number }>();
+  /** statfs figures by mount key, shared by the volumes on that mount. */
+  readonly #usage = new Map<string, { value: Promise<FsUsage>; at: number }>();
+  /**
+   * Project quota reads by volume path, shared by the calls that come while
+   * one runs; not kept after: an expansion (by the controller, which the
+   * node is not told of) shows in the next stats.
+   */
+  readonly #quotas = new SingleFlight<ProjectQuota>();
 
   constructor(deps: VolumeStatsDeps) {
     this.#deps = deps;
@@ -48,7 +62,7 @@ export class VolumeStats {
     try {
       const health = await gate.check(key, path);
       if (!health.healthy) return abnormal(`Lustre mount is not answering: ${health.reason}`);
-      const usage = await gate.usage(key, path);
+      const usage = await this.#mountUsage(key, path);
       const quota = await this.#projectQuota(path);
       return {
         usage: [
@@ -68,15 +82,26 @@ export class VolumeStats {
     this.#projectIds.delete(path);
   }
 
+  /** One statfs of the mount `key` per USAGE_TTL_MS, shared by the calls meanwhile. */
+  #mountUsage(key: string, path: string): Promise<FsUsage> {
+    return cached(this.#usage, key, USAGE_TTL_MS, () => this.#deps.gate.usage(key, path));
+  }
+
   /** The project quota of a volume directory, when it has one (dynamic volumes). */
   async #projectQuota(path: string): Promise<ProjectQuota | undefined> {
     const { runner, timeoutMs } = this.#deps;
     try {
-      const cached = this.#projectIds.get(path);
-      const fresh = cached !== undefined && Date.now() - cached.at < PROJECT_ID_TTL_MS;
-      const id = fresh ? cached.id : await readProjectId(runner, path, timeoutMs);
-      if (!fresh) this.#projectIds.set(path, { id, at: Date.now() });
-      return id === undefined ? undefined : await readProjectQuota(runner, path, id, timeoutMs);
+      const id = await cached(
+        this.#projectIds,
+        path,
+        PROJECT_ID_TTL_MS,
+        () => readProjectId(runner, path, timeoutMs),
+      );
+      if (id === undefined) return undefined;
+      return await this.#quotas.run(
+        `${path}\0${id}`,
+        () => readProjectQuota(runner, path, id, timeoutMs),
+      );
     } catch (error) {
       this.#deps.logger.debug("No project quota for {path}: {reason}", {
         path,
@@ -85,6 +110,29 @@ export class VolumeStats {
       return undefined;
     }
   }
+}
+
+/**
+ * The value of `key` in `cache` while younger than `ttlMs`, else a fresh
+ * `load()` (shared by the calls that come while it runs); a failed load is
+ * not kept.
+ */
+function cached<T>(
+  cache: Map<string, { value: Promise<T>; at: number }>,
+  key: string,
+  ttlMs: number,
+  load: () => Promise<T>,
+): Promise<T> {
+  const now = Date.now();
+  for (const [k, entry] of cache) if (now - entry.at >= ttlMs) cache.delete(k);
+  const hit = cache.get(key);
+  if (hit) return hit.value;
+  const value = load();
+  cache.set(key, { value, at: now });
+  value.catch(() => {
+    if (cache.get(key)?.value === value) cache.delete(key);
+  });
+  return value;
 }
 
 /**

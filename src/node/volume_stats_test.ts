@@ -56,3 +56,45 @@ Deno.test("VolumeStats.measure() reads usage through the gate when the mount ans
     [VolumeUsage_Unit.INODES, 100n, 10n, 90n],
   ]);
 });
+
+Deno.test("VolumeStats.measure() runs one statfs per mount for the volumes asked at once", async () => {
+  const gate = fakeGate();
+  let statfs = 0;
+  const usage = gate.usage;
+  const counting: FsGate = { ...gate, usage: (key, path) => (statfs++, usage(key, path)) };
+  const stats = statsWith(counting);
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => stats.measure(`/kubelet/pods/p${i}/mount`, KEY)),
+  );
+  assert.equal(statfs, 1, "the figures of one mount are shared");
+  assert.ok(answers.every((a) => a.usage[0].total === 1000n && !a.volumeCondition.abnormal));
+  await stats.measure("/kubelet/pods/other/mount", "10.0.0.2@tcp:/fs2 (device 0:45)");
+  assert.equal(statfs, 2, "another mount gets its own statfs");
+});
+
+Deno.test("VolumeStats.measure() looks up a project once, and reads its quota once per burst of calls", async () => {
+  const runner = new FakeRunner((_command, args) =>
+    args[0] === "project" ? { stdout: ` 1000 P /kubelet/pods/p/mount\n` } : {
+      stdout: `Disk quotas for prj 1000 (pid 1000):
+     Filesystem  kbytes   quota   limit   grace   files   quota   limit   grace
+/kubelet/pods/p/mount
+                     4       0     100       -       2       0      50       -
+`,
+    }
+  );
+  const stats = statsWith(fakeGate(), runner);
+  const answers = await Promise.all(
+    Array.from({ length: 5 }, () => stats.measure("/kubelet/pods/p/mount", KEY)),
+  );
+  assert.deepEqual(runner.calls.map((c) => c.args[0]), ["project", "quota"]);
+  assert.equal(answers[0].usage[0].total, 102400n, "the quota is the size");
+  // A later call reads the quota afresh (an expansion shows), the project ID is kept.
+  await stats.measure("/kubelet/pods/p/mount", KEY);
+  assert.deepEqual(runner.calls.map((c) => c.args[0]), ["project", "quota", "quota"]);
+  stats.forget("/kubelet/pods/p/mount");
+  await stats.measure("/kubelet/pods/p/mount", KEY);
+  assert.deepEqual(
+    runner.calls.map((c) => c.args[0]),
+    ["project", "quota", "quota", "project", "quota"],
+  );
+});

@@ -28,6 +28,8 @@ export interface DriverOptions {
   readonly parentNamespace?: string;
   /** Wait for the socket to answer GetPluginInfo (default true). */
   readonly waitReady?: boolean;
+  /** Deno flags before the entry point (default DRIVER_PERMISSIONS); the bench passes the image's. */
+  readonly denoFlags?: readonly string[];
 }
 
 /** A running driver. */
@@ -96,7 +98,7 @@ export async function startDriver(options: DriverOptions): Promise<DriverProcess
   const socketPath = `${options.dir}/csi.sock`;
   const driverArgs = [
     "run",
-    ...DRIVER_PERMISSIONS,
+    ...(options.denoFlags ?? DRIVER_PERMISSIONS),
     `${REPO}/src/main.ts`,
     mode,
     "--endpoint",
