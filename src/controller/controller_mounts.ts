@@ -11,7 +11,18 @@ import type { FsGate } from "../mount/fs_gate.ts";
 import type { LustreSource } from "../lustre/source.ts";
 import { splitMountOptions } from "../lustre/mount_options.ts";
 import { CONTROLLER_MOUNTS_FOLDER, SharedMounts } from "../node/shared_mounts.ts";
-import { RecordStore } from "./records.ts";
+import type { RecordStore } from "./records.ts";
+import { type VolumeFs, volumeFs } from "./volume_fs.ts";
+
+/** The file systems the controller works on (ControllerMounts, or a stand-in in benches). */
+export interface FileSystems {
+  prepare(): Promise<void>;
+  release(): Promise<string[]>;
+  onFileSystem<T>(
+    source: LustreSource,
+    work: (mountPath: string, records: RecordStore, fs: VolumeFs) => Promise<T>,
+  ): Promise<T>;
+}
 
 /** What ControllerMounts needs. */
 export interface ControllerMountsDeps {
@@ -34,7 +45,7 @@ export interface ControllerMountsDeps {
 }
 
 /** Mounts file systems on the controller for the calls that work on them. */
-export class ControllerMounts {
+export class ControllerMounts implements FileSystems {
   readonly #deps: ControllerMountsDeps;
   readonly #shared: SharedMounts;
   /**
@@ -81,12 +92,15 @@ export class ControllerMounts {
    */
   onFileSystem<T>(
     source: LustreSource,
-    work: (mountPath: string, records: RecordStore) => Promise<T>,
+    work: (mountPath: string, records: RecordStore, fs: VolumeFs) => Promise<T>,
   ): Promise<T> {
     const timeoutMs = this.#deps.config.commandTimeoutMs;
     return this.#shared.withMount(
       { source, clientOptions: this.#clientOptions },
-      (mount) => work(mount.path, new RecordStore(mount.path, timeoutMs)),
+      (mount) => {
+        const fs = volumeFs(mount.path, timeoutMs);
+        return work(mount.path, fs.records, fs);
+      },
     );
   }
 }
