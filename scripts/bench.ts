@@ -16,6 +16,9 @@
  *   --startup-runs N       Driver starts timed to Probe ready (default 3)
  *   --driver-arg ARG       Extra driver flag, repeatable (e.g. --driver-arg=--log-level=debug)
  *   --out DIR              Where to write results.json and results.md (default bench)
+ *   --controller on|off|only  The controller section (bench/bench_controller.ts; default on):
+ *                          writes results_controller.json and .md; "only" runs just it
+ *   --controller-creates N, --controller-files N  Its sizes (default 2000, 200000)
  */
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
@@ -29,6 +32,7 @@ import { readRssKiB, readThreads } from "../bench/rss.ts";
 import { concurrentLatency, publishStorm, sequentialLatency } from "../bench/scenarios.ts";
 import { type BenchResults, formatMarkdown } from "../bench/report.ts";
 import { median } from "../bench/stats.ts";
+import { runControllerSection } from "../bench/controller_section.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -44,6 +48,9 @@ const { values } = parseArgs({
     "startup-runs": { type: "string", default: "3" },
     "driver-arg": { type: "string", multiple: true, default: [] },
     out: { type: "string", default: `${REPO}/bench` },
+    controller: { type: "string", default: "on" },
+    "controller-creates": { type: "string", default: "2000" },
+    "controller-files": { type: "string", default: "200000" },
   },
   strict: true,
 });
@@ -72,6 +79,13 @@ async function requirePrivateNamespace(): Promise<void> {
 
 async function main(): Promise<void> {
   await requirePrivateNamespace();
+  const controller = () =>
+    runControllerSection(values.out, {
+      creates: count("controller-creates"),
+      concurrent: 8,
+      files: count("controller-files"),
+    }, log);
+  if (values.controller === "only") return await controller();
   const settings = {
     samples: count("samples"),
     concurrency: count("concurrency"),
@@ -178,6 +192,7 @@ async function main(): Promise<void> {
   } finally {
     await sim?.[Symbol.asyncDispose]();
   }
+  if (values.controller !== "off") await controller();
 }
 
 if (import.meta.main) {
