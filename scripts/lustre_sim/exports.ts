@@ -19,7 +19,12 @@ export function startExport(
   const paths = simPaths(state.runtime.root);
   Deno.mkdirSync(mountPoint, { recursive: true });
   const fsname = canonicalSource(state, fs);
+  // Root squash: what root creates belongs to nobody (65534), and chown is refused.
+  const squash = state.faults.rootSquash?.includes(fs)
+    ? ["--create-for-user=65534", "--create-for-group=65534", "--chown-deny", "--chgrp-deny"]
+    : [];
   runOrThrow("bindfs", [
+    ...squash,
     "-o",
     `fsname=${fsname},subtype=lustre,dev,suid`,
     paths.tmpfs(fs),

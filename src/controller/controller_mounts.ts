@@ -13,6 +13,7 @@ import { splitMountOptions } from "../lustre/mount_options.ts";
 import { CONTROLLER_MOUNTS_FOLDER, SharedMounts } from "../node/shared_mounts.ts";
 import type { RecordStore } from "./records.ts";
 import { type VolumeFs, volumeFs } from "./volume_fs.ts";
+import { RootSquashGuard } from "./root_squash.ts";
 
 /** The file systems the controller works on (ControllerMounts, or a stand-in in benches). */
 export interface FileSystems {
@@ -54,10 +55,17 @@ export class ControllerMounts implements FileSystems {
    * (a StorageClass's mountOptions are for the nodes' mounts).
    */
   readonly #clientOptions: string[];
+  /** Names a squashed root instead of letting every step fail with EPERM. */
+  readonly #rootSquash: RootSquashGuard;
 
   constructor(deps: ControllerMountsDeps) {
     const { config } = deps;
     this.#deps = deps;
+    this.#rootSquash = new RootSquashGuard({
+      runner: deps.runner,
+      logger: deps.logger,
+      timeoutMs: config.commandTimeoutMs,
+    });
     this.#shared = new SharedMounts({
       runner: deps.runner,
       mounter: deps.mounter,
@@ -99,7 +107,11 @@ export class ControllerMounts implements FileSystems {
       { source, clientOptions: this.#clientOptions },
       (mount) => {
         const fs = volumeFs(mount.path, timeoutMs);
-        return work(mount.path, fs.records, fs);
+        return this.#rootSquash.run(
+          source.fsName,
+          mount.path,
+          () => work(mount.path, fs.records, fs),
+        );
       },
     );
   }
