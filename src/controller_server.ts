@@ -12,6 +12,8 @@ import {
   type ControllerExpandVolumeRequest,
   type ControllerExpandVolumeResponseSchema,
   type ControllerGetCapabilitiesResponseSchema,
+  type ControllerModifyVolumeRequest,
+  type ControllerModifyVolumeResponseSchema,
   ControllerServiceCapability_RPC_Type as ControllerCap,
   type CreateVolumeRequest,
   type CreateVolumeResponseSchema,
@@ -37,6 +39,7 @@ import {
   type FileSystems,
 } from "./controller/controller_mounts.ts";
 import { TrashPurger } from "./controller/purger.ts";
+import { modifyVolume, parseMutableParameters } from "./controller/modify.ts";
 import type { Registry } from "./metrics/prom.ts";
 import { provision, type ProvisionDeps } from "./controller/provision.ts";
 import { Preflight } from "./controller/preflight.ts";
@@ -54,6 +57,9 @@ export interface ControllerHandlers {
   controllerExpandVolume(
     r: ControllerExpandVolumeRequest,
   ): Promise<MessageInitShape<typeof ControllerExpandVolumeResponseSchema>>;
+  controllerModifyVolume(
+    r: ControllerModifyVolumeRequest,
+  ): Promise<MessageInitShape<typeof ControllerModifyVolumeResponseSchema>>;
   validateVolumeCapabilities(
     r: ValidateVolumeCapabilitiesRequest,
   ): Promise<MessageInitShape<typeof ValidateVolumeCapabilitiesResponseSchema>>;
@@ -73,7 +79,11 @@ export interface ControllerDeps extends ControllerMountsDeps {
   readonly registry?: Registry;
 }
 
-const CAPABILITIES = [ControllerCap.CREATE_DELETE_VOLUME, ControllerCap.EXPAND_VOLUME];
+const CAPABILITIES = [
+  ControllerCap.CREATE_DELETE_VOLUME,
+  ControllerCap.EXPAND_VOLUME,
+  ControllerCap.MODIFY_VOLUME,
+];
 
 /** Builds the Controller handlers, the start-up step and the exit step. */
 export function controllerHandlers(
@@ -140,7 +150,9 @@ export function controllerHandlers(
       let parsed;
       let relative;
       try {
-        parsed = parseParameters(r.parameters);
+        // A VolumeAttributesClass's parameters (mutable_parameters) win over the StorageClass's.
+        parseMutableParameters(r.mutableParameters);
+        parsed = parseParameters({ ...r.parameters, ...r.mutableParameters });
         relative = expandTemplate(parsed.params.subdirTemplate, parsed.metadata, r.name);
       } catch (error) {
         throw invalidArgument(context, (error as Error).message);
@@ -226,6 +238,23 @@ export function controllerHandlers(
             })),
       );
       return { capacityBytes: BigInt(grown), nodeExpansionRequired: false };
+    },
+
+    async controllerModifyVolume(r) {
+      const volumeId = requireVolumeId("modify", r.volumeId);
+      let changes;
+      try {
+        changes = parseMutableParameters(r.mutableParameters);
+      } catch (error) {
+        throw invalidArgument({ action: "modify", volumeId }, (error as Error).message);
+      }
+      const location = locate("modify", volumeId);
+      await runOperation(
+        { action: "modify", volumeId },
+        volumeDir(location),
+        () => modifyVolume({ mounts, runner, logger, timeoutMs }, volumeId, location, changes),
+      );
+      return {};
     },
 
     async validateVolumeCapabilities(r) {

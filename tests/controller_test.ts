@@ -38,11 +38,11 @@ function serverPath(env: NodeEnv, fs: string, path = ""): string {
   return `${env.sim.root}/srv/${fs}/backing store/${fs}${path}`;
 }
 
-Deno.test("ControllerGetCapabilities() lists create/delete and expand", async () => {
+Deno.test("ControllerGetCapabilities() lists create/delete, expand and modify", async () => {
   await using env = await startNodeEnv({ controller: true });
   const caps = await env.controller!.client.call(Controller.method.controllerGetCapabilities, {});
   const types = caps.capabilities.map((c) => c.type.case === "rpc" ? c.type.value.type : -1);
-  assert.deepEqual(types.sort(), [1, 9]);
+  assert.deepEqual(types.sort((a, b) => a - b), [1, 9, 14]);
 });
 
 Deno.test("a dynamic volume lives its whole life: create, stage, publish, write, stats, expand, delete", async () => {
