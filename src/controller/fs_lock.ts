@@ -46,11 +46,34 @@ export class FsLock {
    */
   async run<T>(work: () => Promise<T>): Promise<T> {
     const token = await this.#acquire();
+    // A holder that works longer than a third of the lease extends it; a crashed one cannot.
+    let renewing = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = renewing.then(() => this.#renew(token)).catch(() => undefined);
+    }, Math.max(10, Math.floor(this.#options.leaseMs / 3)));
     try {
       return await work();
     } finally {
+      clearInterval(timer);
+      await renewing;
       await this.#release(token);
     }
+  }
+
+  /** Pushes the lease of this holder's lock file on (temp file, then rename). */
+  async #renew(token: string): Promise<void> {
+    const held = await this.#read();
+    if (held?.token !== token) return;
+    const content: LockContent = {
+      ...held,
+      expiresAt: (this.#options.now ?? Date.now)() + this.#options.leaseMs,
+    };
+    const temp = `${this.#path}.${crypto.randomUUID().slice(0, 8)}.renew`;
+    await this.#bounded(() => Deno.writeTextFile(temp, JSON.stringify(content), { mode: 0o600 }));
+    await this.#bounded(() => Deno.rename(temp, this.#path)).catch(async (error) => {
+      await this.#bounded(() => Deno.remove(temp)).catch(() => undefined);
+      throw error;
+    });
   }
 
   async #acquire(): Promise<string> {

@@ -46,3 +46,30 @@ Deno.test("FsLock.run() takes over a crashed holder's lock once its lease passed
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FsLock.run() renews the lease of a holder that works longer than it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "klustre-lock-" });
+  try {
+    const path = `${dir}/volumes.lock`;
+    const holder = new FsLock(path, { ...options, leaseMs: 600 });
+    const other = new FsLock(path, { ...options, leaseMs: 600, waitMs: 60_000 });
+    const order: string[] = [];
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => entered = resolve);
+    const long = holder.run(async () => {
+      entered();
+      // Three leases long: without renewal the other would take the lock over meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      order.push("holder done");
+    });
+    await inside;
+    await other.run(() => {
+      order.push("other in");
+      return Promise.resolve();
+    });
+    await long;
+    assert.deepEqual(order, ["holder done", "other in"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -207,6 +207,7 @@ export class TrashPurger {
         };
         const width = Math.max(1, this.#deps.entriesAtOnce ?? 2);
         await Promise.all(Array.from({ length: width }, worker));
+        await this.#dropEmptyFolders(fs, inside, new Set(entries.map(([token]) => token)));
         return ok;
       });
     } catch (error) {
@@ -216,6 +217,32 @@ export class TrashPurger {
       });
       return false;
     }
+  }
+
+  /**
+   * Removes entry folders without a description (a crash between the last
+   * two steps of a purge, or during a delete's first write), under the lock
+   * so no delete is writing one; a folder that still holds a tree is kept.
+   */
+  async #dropEmptyFolders(fs: VolumeFs, inside: string, described: Set<string>) {
+    const { timeoutMs } = this.#deps;
+    const names: string[] = [];
+    await withTimeout(inside, timeoutMs, async () => {
+      for await (const item of Deno.readDir(inside)) {
+        if (item.isDirectory && !described.has(item.name)) names.push(item.name);
+      }
+    }).catch(() => undefined);
+    if (names.length === 0) return;
+    await fs.lock.run(async () => {
+      for (const name of names) {
+        const folder = `${inside}/${name}`;
+        await withTimeout(folder, timeoutMs, async () => {
+          if (await Deno.lstat(`${folder}/entry.json`).then(() => true, () => false)) return;
+          await Deno.remove(`${folder}/entry.json.tmp`).catch(() => undefined);
+          await Deno.remove(folder);
+        }).catch(() => undefined);
+      }
+    });
   }
 
   /** Purges one entry; false when it is not ready (its delete is still moving it in). */

@@ -2,9 +2,9 @@
  * Root squash, named: a Lustre server maps root of a client that is not
  * trusted (not in the MDT's `nosquash_nids`, or in a nodemap without the
  * `admin` property) to an unprivileged user, and then every step of the
- * controller fails with EACCES or EPERM. The check makes a file as root in
- * `/.klustre-csi/` and looks at its owner and at chown; a squashed root is
- * answered FAILED_PRECONDITION with the fix.
+ * controller fails with EACCES or EPERM. The check makes a directory as
+ * root at the file system's root, looks at its owner and at chown, and
+ * removes it; a squashed root is answered FAILED_PRECONDITION with the fix.
  */
 import { Code, CsiError } from "../csi/csi_error.ts";
 import { CommandFailedError } from "../exec/command_errors.ts";
@@ -20,23 +20,20 @@ export async function rootSquashReason(
   timeoutMs: number,
 ): Promise<string | undefined> {
   if (Deno.uid() !== 0) return undefined;
-  const folder = `${mountPath}/.klustre-csi`;
-  const probe = `${folder}/.root-check-${crypto.randomUUID().slice(0, 8)}`;
-  const bounded = <T>(work: () => Promise<T>) => withTimeout(folder, timeoutMs, work);
+  // A directory of its own at the root, removed again: the check leaves nothing behind.
+  const probe = `${mountPath}/.klustre-csi-root-check-${crypto.randomUUID().slice(0, 8)}`;
+  const bounded = <T>(work: () => Promise<T>) => withTimeout(mountPath, timeoutMs, work);
   try {
-    await bounded(() => Deno.mkdir(folder, { recursive: true, mode: 0o700 }));
-    await bounded(() => Deno.writeTextFile(probe, "", { createNew: true }));
+    await bounded(() => Deno.mkdir(probe, { mode: 0o700 }));
   } catch (error) {
     if (isPermissionError(error)) {
-      return `root cannot create ${folder.slice(mountPath.length)}/ at the file system's root (${
-        (error as Error).message
-      })`;
+      return `root cannot make a directory at the file system's root (${(error as Error).message})`;
     }
     throw error;
   }
   try {
     const { uid } = await bounded(() => Deno.lstat(probe));
-    if (uid !== 0) return `a file root creates is owned by uid ${uid}, not 0`;
+    if (uid !== 0) return `a directory root makes is owned by uid ${uid}, not 0`;
     try {
       await bounded(() => Deno.chown(probe, 0, 0));
     } catch (error) {

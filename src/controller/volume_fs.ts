@@ -21,11 +21,11 @@ export interface VolumeFs {
 }
 
 /**
- * The lease outlives any one holder: a holder runs a few file operations
- * and at most one lfs call, each bounded by `timeoutMs`.
+ * The lease: twice the bound of one step, at least 30 s. A holder renews it
+ * while it works; a crashed holder's lock is free once it ends.
  */
 export function lockLeaseMs(timeoutMs: number): number {
-  return Math.max(60_000, 4 * timeoutMs);
+  return Math.max(30_000, 2 * timeoutMs);
 }
 
 /** The state of the file system mounted at `mountPath`. */

@@ -1,7 +1,7 @@
 /**
  * Doctor's root-squash check: for each --source mounted in this mount
  * namespace (the controller's container after its first call on it), makes
- * a file as root and looks at its owner and at chown, as the controller does
+ * a directory as root and looks at its owner and at chown, as the controller does
  * before its first change (controller/root_squash.ts).
  */
 import type { LustreSource } from "../lustre/source.ts";

@@ -25,7 +25,7 @@ Deno.test("checkRootSquash() fails with the fix when root is squashed, passes wh
   const mounts = () => Promise.resolve([mount("lustre", "/state/controller-mounts/a")]);
   const squashed = await checkRootSquash(source, {
     mountInfo: mounts,
-    reason: () => Promise.resolve("a file root creates is owned by uid 65534, not 0"),
+    reason: () => Promise.resolve("a directory root makes is owned by uid 65534, not 0"),
   });
   assert.equal(squashed?.ok, false);
   assert.match(squashed?.detail ?? "", /uid 65534/);
