@@ -289,6 +289,13 @@ async function markReady(
 /** The existing ready, retained or archived record, if this request matches it. */
 function matching(existing: VolumeRecord, request: Allocation): VolumeRecord {
   const { name, dir, capacityBytes, shape } = request;
+  if (existing.state === "deleting") {
+    throw new CsiError(
+      Code.ABORTED,
+      `Cannot create volume "${name}": directory "${dir}" belongs to volume "${existing.name}", ` +
+        "which is being deleted; retry later",
+    );
+  }
   if (existing.name !== name) {
     throw new CsiError(
       Code.ALREADY_EXISTS,
