@@ -231,6 +231,13 @@ Deno.test("DeleteVolume() follows onDelete: retain keeps, archive moves aside, a
   await Deno.writeTextFile(serverPath(env, "fs1", "/outside/precious"), "not the volume's");
   await Deno.symlink("../../outside", serverPath(env, "fs1", "/k8s/pvc-del/link"));
   await c.call(Controller.method.deleteVolume, { volumeId: doomed.volume!.volumeId });
+  // The purger deletes the tree in the background: wait for it, then look outside.
+  const trash = serverPath(env, "fs1", "/.klustre-csi/trash");
+  const deadline = Date.now() + 60_000;
+  while ([...Deno.readDirSync(trash)].length > 0) {
+    assert.ok(Date.now() < deadline, "the trash was not purged within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   assert.equal(
     await Deno.readTextFile(serverPath(env, "fs1", "/outside/precious")),
     "not the volume's",
