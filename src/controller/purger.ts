@@ -208,6 +208,9 @@ export class TrashPurger {
         const width = Math.max(1, this.#deps.entriesAtOnce ?? 2);
         await Promise.all(Array.from({ length: width }, worker));
         await this.#dropEmptyFolders(fs, inside, new Set(entries.map(([token]) => token)));
+        // What is left now, whoever purged the rest (another replica's purger too).
+        const left = await listTrash(mountPath, this.#deps.timeoutMs).catch(() => undefined);
+        if (left) this.#entries.set(source.fsName, left.size);
         return ok;
       });
     } catch (error) {

@@ -55,12 +55,23 @@ export async function removeTree(path: string, options: RemoveTreeOptions): Prom
   return count;
 }
 
-/** Fails unless `dir` is really where the walk thinks it is. */
-async function confirm(dir: string, options: RemoveTreeOptions, bounded: Bounded) {
-  const real = await bounded(dir, () => Deno.realPath(dir));
+/** Fails unless `dir` is really where the walk thinks it is; false when it is gone. */
+async function confirm(
+  dir: string,
+  options: RemoveTreeOptions,
+  bounded: Bounded,
+): Promise<boolean> {
+  let real: string;
+  try {
+    real = await bounded(dir, () => Deno.realPath(dir));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
   if (real !== dir || !real.startsWith(`${options.inside}/`)) {
     throw new Error(`${dir} resolves to ${real}, not itself: left as it is`);
   }
+  return true;
 }
 
 /** Empties directory `dir`. */
@@ -71,18 +82,24 @@ async function clear(
   bounded: Bounded,
 ): Promise<void> {
   for (;;) {
-    await confirm(dir, options, bounded);
+    // Gone meanwhile (another purger, e.g. the other replica's): nothing left to do here.
+    if (!(await confirm(dir, options, bounded))) return;
     // Read a batch of names, unlink them, read again: a huge directory never sits in memory whole.
     const names: string[] = [];
-    await bounded(dir, async () => {
-      for await (const entry of Deno.readDir(dir)) {
-        names.push(entry.name);
-        if (names.length >= 4096) break;
-      }
-    });
+    try {
+      await bounded(dir, async () => {
+        for await (const entry of Deno.readDir(dir)) {
+          names.push(entry.name);
+          if (names.length >= 4096) break;
+        }
+      });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
     if (names.length === 0) return;
     options.signal?.throwIfAborted();
-    await confirm(dir, options, bounded);
+    if (!(await confirm(dir, options, bounded))) return;
     let next = 0;
     const worker = async () => {
       while (next < names.length) {
