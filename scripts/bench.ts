@@ -19,6 +19,9 @@
  *                          on a real Lustre the directories SUBDIR/bench-stats/0..N-1 must exist)
  *   --settle-seconds N     Wait after the storm's teardown before the settled memory sample (default 60)
  *   --out DIR              Where to write results.json and results.md (default bench)
+ *   --controller on|off|only  The controller section (bench/bench_controller.ts; default on):
+ *                          writes results_controller.json and .md; "only" runs just it
+ *   --controller-creates N, --controller-files N  Its sizes (default 2000, 200000)
  */
 import { parseArgs } from "node:util";
 import { cpus } from "node:os";
@@ -35,6 +38,7 @@ import { median } from "../bench/stats.ts";
 import { comparisonOf, formatComparison } from "../bench/report.ts";
 import { parseNodeTask } from "./compile.ts";
 import { statsAtScale } from "../bench/stats_scale.ts";
+import { runControllerSection } from "../bench/controller_section.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -52,6 +56,9 @@ const { values } = parseArgs({
     "stats-volumes": { type: "string", default: "500" },
     "driver-arg": { type: "string", multiple: true, default: [] },
     out: { type: "string", default: `${REPO}/bench` },
+    controller: { type: "string", default: "on" },
+    "controller-creates": { type: "string", default: "2000" },
+    "controller-files": { type: "string", default: "200000" },
   },
   strict: true,
 });
@@ -80,6 +87,13 @@ async function requirePrivateNamespace(): Promise<void> {
 
 async function main(): Promise<void> {
   await requirePrivateNamespace();
+  const controller = () =>
+    runControllerSection(values.out, {
+      creates: count("controller-creates"),
+      concurrent: 8,
+      files: count("controller-files"),
+    }, log);
+  if (values.controller === "only") return await controller();
   const settings = {
     samples: count("samples"),
     concurrency: count("concurrency"),
@@ -235,6 +249,7 @@ async function main(): Promise<void> {
   } finally {
     await sim?.[Symbol.asyncDispose]();
   }
+  if (values.controller !== "off") await controller();
 }
 
 if (import.meta.main) {

@@ -12,6 +12,8 @@ import {
   type ControllerExpandVolumeRequest,
   type ControllerExpandVolumeResponseSchema,
   type ControllerGetCapabilitiesResponseSchema,
+  type ControllerModifyVolumeRequest,
+  type ControllerModifyVolumeResponseSchema,
   ControllerServiceCapability_RPC_Type as ControllerCap,
   type CreateVolumeRequest,
   type CreateVolumeResponseSchema,
@@ -27,12 +29,18 @@ import { Code, CsiError } from "./csi/csi_error.ts";
 import { runOperation } from "./csi/operation_error.ts";
 import { invalidArgument, requireMountCapability, requireVolumeId } from "./csi/requests.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
-import { SingleFlight } from "./single_flight.ts";
 import { decodeVolumeId, volumeDir, type VolumeLocation } from "./lustre/volume_id.ts";
 import { expandTemplate, parseParameters } from "./controller/parameters.ts";
 import { setProjectQuota } from "./controller/lustre_tools.ts";
 import { capacityOf } from "./controller/capacity.ts";
-import { ControllerMounts, type ControllerMountsDeps } from "./controller/controller_mounts.ts";
+import {
+  ControllerMounts,
+  type ControllerMountsDeps,
+  type FileSystems,
+} from "./controller/controller_mounts.ts";
+import { TrashPurger } from "./controller/purger.ts";
+import { modifyVolume, parseMutableParameters } from "./controller/modify.ts";
+import type { Registry } from "./metrics/prom.ts";
 import { provision, type ProvisionDeps } from "./controller/provision.ts";
 import { Preflight } from "./controller/preflight.ts";
 import { retire, type RetireDeps } from "./controller/retire.ts";
@@ -51,6 +59,9 @@ export interface ControllerHandlers {
   controllerExpandVolume(
     r: ControllerExpandVolumeRequest,
   ): Promise<MessageInitShape<typeof ControllerExpandVolumeResponseSchema>>;
+  controllerModifyVolume(
+    r: ControllerModifyVolumeRequest,
+  ): Promise<MessageInitShape<typeof ControllerModifyVolumeResponseSchema>>;
   validateVolumeCapabilities(
     r: ValidateVolumeCapabilitiesRequest,
   ): Promise<MessageInitShape<typeof ValidateVolumeCapabilitiesResponseSchema>>;
@@ -66,9 +77,17 @@ export interface ControllerDeps extends ControllerMountsDeps {
   readonly now?: () => Date;
   /** fscrypt calls for encrypted classes (default: ioctls in worker threads). */
   readonly fscrypt?: Fscrypt;
+  /** The file systems to work on (default: mounted by the controller itself). */
+  readonly fileSystems?: FileSystems;
+  /** Where the controller's metrics go (klustre_csi_trash_*). */
+  readonly registry?: Registry;
 }
 
-const CAPABILITIES = [ControllerCap.CREATE_DELETE_VOLUME, ControllerCap.EXPAND_VOLUME];
+const CAPABILITIES = [
+  ControllerCap.CREATE_DELETE_VOLUME,
+  ControllerCap.EXPAND_VOLUME,
+  ControllerCap.MODIFY_VOLUME,
+];
 
 /** Builds the Controller handlers, the start-up step and the exit step. */
 export function controllerHandlers(
@@ -76,11 +95,21 @@ export function controllerHandlers(
 ): Omit<ControllerHandlers, "getCapacity"> & {
   prepare(): Promise<void>;
   release(): Promise<string[]>;
+  /** The background purger of the trash. */
+  readonly purger: TrashPurger;
 } {
   const { config, runner, logger } = deps;
   const timeoutMs = config.commandTimeoutMs;
-  const mounts = new ControllerMounts(deps);
+  const mounts = deps.fileSystems ?? new ControllerMounts(deps);
   const steps = { config, mounts, runner, logger };
+  const purger = new TrashPurger({
+    mounts,
+    runner,
+    logger,
+    timeoutMs,
+    knownFile: `${config.stateDir}/controller-trash.json`,
+    registry: deps.registry,
+  });
   const provisioning: ProvisionDeps = {
     ...steps,
     allocation: new KeyedMutex(),
@@ -90,17 +119,21 @@ export function controllerHandlers(
   };
   const retiring: RetireDeps = {
     ...steps,
-    deletions: new SingleFlight<void>(),
+    trashed: (source) => purger.wake(source),
     now: deps.now ?? (() => new Date()),
   };
 
   return {
-    prepare() {
-      return mounts.prepare();
+    purger,
+
+    async prepare() {
+      await mounts.prepare();
+      await purger.resume();
     },
 
-    release() {
-      return mounts.release();
+    async release() {
+      await purger.stop();
+      return await mounts.release();
     },
 
     async createVolume(r) {
@@ -122,7 +155,9 @@ export function controllerHandlers(
       let parsed;
       let relative;
       try {
-        parsed = parseParameters(r.parameters);
+        // A VolumeAttributesClass's parameters (mutable_parameters) win over the StorageClass's.
+        parseMutableParameters(r.mutableParameters);
+        parsed = parseParameters({ ...r.parameters, ...r.mutableParameters });
         relative = expandTemplate(parsed.params.subdirTemplate, parsed.metadata, r.name);
       } catch (error) {
         throw invalidArgument(context, (error as Error).message);
@@ -133,6 +168,7 @@ export function controllerHandlers(
       const keys = params.encryption
         ? classKeys(r.name, params.encryption.kms, r.secrets, timeoutMs)
         : undefined;
+      purger.touch(params.source);
       const record = await runOperation(
         { action: "create", volumeId: r.name },
         volumeDir(location),
@@ -192,28 +228,47 @@ export function controllerHandlers(
         { action: "expand", volumeId },
         dir,
         () =>
-          mounts.onFileSystem(location.source, async (mountPath, records) => {
-            const record = await records.read(dir);
-            if (!record || record.volumeId !== volumeId || record.state !== "ready") {
-              throw new CsiError(
-                Code.NOT_FOUND,
-                `Cannot expand volume "${volumeId}": it does not exist`,
-              );
-            }
-            if (capacityBytes <= record.capacityBytes) return record.capacityBytes;
-            await setProjectQuota(runner, mountPath, record.projectId, {
-              bytes: capacityBytes,
-              inodes: Number((record.shape.inodeQuota as number) ?? 0),
-            }, timeoutMs);
-            await records.write({ ...record, capacityBytes });
-            logger.info("Expanded {volumeId} to {capacityBytes} bytes", {
-              volumeId,
-              capacityBytes,
-            });
-            return capacityBytes;
-          }),
+          // Under the file system's lock: a delete by another controller cannot interleave.
+          mounts.onFileSystem(location.source, (mountPath, records, fs) =>
+            fs.lock.run(async () => {
+              const record = await records.read(dir);
+              if (!record || record.volumeId !== volumeId || record.state !== "ready") {
+                throw new CsiError(
+                  Code.NOT_FOUND,
+                  `Cannot expand volume "${volumeId}": it does not exist`,
+                );
+              }
+              if (capacityBytes <= record.capacityBytes) return record.capacityBytes;
+              await setProjectQuota(runner, mountPath, record.projectId, {
+                bytes: capacityBytes,
+                inodes: Number((record.shape.inodeQuota as number) ?? 0),
+              }, timeoutMs);
+              await records.write({ ...record, capacityBytes });
+              logger.info("Expanded {volumeId} to {capacityBytes} bytes", {
+                volumeId,
+                capacityBytes,
+              });
+              return capacityBytes;
+            })),
       );
       return { capacityBytes: BigInt(grown), nodeExpansionRequired: false };
+    },
+
+    async controllerModifyVolume(r) {
+      const volumeId = requireVolumeId("modify", r.volumeId);
+      let changes;
+      try {
+        changes = parseMutableParameters(r.mutableParameters);
+      } catch (error) {
+        throw invalidArgument({ action: "modify", volumeId }, (error as Error).message);
+      }
+      const location = locate("modify", volumeId);
+      await runOperation(
+        { action: "modify", volumeId },
+        volumeDir(location),
+        () => modifyVolume({ mounts, runner, logger, timeoutMs }, volumeId, location, changes),
+      );
+      return {};
     },
 
     async validateVolumeCapabilities(r) {

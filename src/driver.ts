@@ -92,6 +92,11 @@ export function controllerRoutes(h: Partial<ControllerHandlers>): Route[] {
       logLevel: "info",
       lockKeys: (r) => [`volume:${r.volumeId}`],
     }),
+    !!h.controllerModifyVolume &&
+    route(Controller, m.controllerModifyVolume, h.controllerModifyVolume, {
+      logLevel: "info",
+      lockKeys: (r) => [`volume:${r.volumeId}`],
+    }),
     !!h.validateVolumeCapabilities &&
     route(Controller, m.validateVolumeCapabilities, h.validateVolumeCapabilities, {
       logLevel: "debug",

@@ -220,6 +220,7 @@ async function serveWith(
       logger,
       gate,
       clientVersion: () => client.version(),
+      registry: metrics.registry,
     });
     atExit.push(() =>
       controller.release().catch((error: Error) =>

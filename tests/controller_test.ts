@@ -38,11 +38,11 @@ function serverPath(env: NodeEnv, fs: string, path = ""): string {
   return `${env.sim.root}/srv/${fs}/backing store/${fs}${path}`;
 }
 
-Deno.test("ControllerGetCapabilities() lists create/delete and expand", async () => {
+Deno.test("ControllerGetCapabilities() lists create/delete, expand and modify", async () => {
   await using env = await startNodeEnv({ controller: true });
   const caps = await env.controller!.client.call(Controller.method.controllerGetCapabilities, {});
   const types = caps.capabilities.map((c) => c.type.case === "rpc" ? c.type.value.type : -1);
-  assert.deepEqual(types.sort(), [1, 9]);
+  assert.deepEqual(types.sort((a, b) => a - b), [1, 9, 14]);
 });
 
 Deno.test("a dynamic volume lives its whole life: create, stage, publish, write, stats, expand, delete", async () => {
@@ -231,6 +231,13 @@ Deno.test("DeleteVolume() follows onDelete: retain keeps, archive moves aside, a
   await Deno.writeTextFile(serverPath(env, "fs1", "/outside/precious"), "not the volume's");
   await Deno.symlink("../../outside", serverPath(env, "fs1", "/k8s/pvc-del/link"));
   await c.call(Controller.method.deleteVolume, { volumeId: doomed.volume!.volumeId });
+  // The purger deletes the tree in the background: wait for it, then look outside.
+  const trash = serverPath(env, "fs1", "/.klustre-csi/trash");
+  const deadline = Date.now() + 60_000;
+  while ([...Deno.readDirSync(trash)].length > 0) {
+    assert.ok(Date.now() < deadline, "the trash was not purged within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   assert.equal(
     await Deno.readTextFile(serverPath(env, "fs1", "/outside/precious")),
     "not the volume's",

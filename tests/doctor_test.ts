@@ -65,12 +65,34 @@ Deno.test("doctor passes every check on a healthy node and exits 0", async () =>
       "lnet nids",
       "mgs 10.0.0.1@tcp (fs1, fs2)",
       "mgs 10.0.0.2@tcp (fs1)",
+      // The simulator's exports are mounts of both file systems in this namespace.
+      "root squash fs1",
+      "root squash fs2",
       "kubelet dir",
     ]);
     assert.deepEqual(failed(result.checks), []);
     assert.equal(result.checks.get("tool lfs")?.detail, "version 2.15.6");
     assert.equal(result.checks.get("lnet nids")?.detail, "10.0.0.100@tcp");
     assert.match(result.checks.get("host loader")!.detail, /^not used: .* outside the host root/);
+  });
+});
+
+Deno.test("doctor fails the root squash check of a file system that squashes root", async () => {
+  await withSim(async (sim, dir) => {
+    await sim.fault("root-squash", "fs2", "on");
+    // A mount of fs2 made now sees the squash.
+    await Deno.mkdir(`${dir}/fs2`);
+    const mounted = await new Deno.Command(`${sim.bin}/mount.lustre`, {
+      args: ["10.0.0.1@tcp:/fs2", `${dir}/fs2`],
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    assert.equal(mounted.code, 0);
+    const result = await doctor(["--path-env", sim.pathEnv, "--kubelet-dir", dir, ...SOURCES]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(failed(result.checks), ["root squash fs2"]);
+    const check = result.checks.get("root squash fs2")!;
+    assert.match(check.detail, /owned by uid 65534/);
+    assert.match(check.fix!, /nosquash_nids/);
   });
 });
 

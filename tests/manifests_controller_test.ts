@@ -437,7 +437,14 @@ Deno.test("the controller set turns controllerService on for the node plugins; t
 
 Deno.test("kustomize controller set and dynamic examples validate against the API schemas", () => {
   assertValidObjects(renderKustomization(CONTROLLER_DIR));
-  for (const file of ["dynamic-storageclass.yaml", "dynamic-pvc.yaml", "dynamic-pod.yaml"]) {
+  for (
+    const file of [
+      "dynamic-storageclass.yaml",
+      "dynamic-pvc.yaml",
+      "dynamic-pod.yaml",
+      "dynamic-volumeattributesclass.yaml",
+    ]
+  ) {
     assertValidObjects(readDocs(`${EXAMPLES_DIR}/${file}`));
   }
 });

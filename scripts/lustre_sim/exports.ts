@@ -23,7 +23,12 @@ export function startExport(
   if (state.fileSystems.find((f) => f.name === fs)?.encryptable) {
     return bindExport(state, fs, mountPoint, kind);
   }
+  // Root squash: what root creates belongs to nobody (65534), and chown is refused.
+  const squash = state.faults.rootSquash?.includes(fs)
+    ? ["--create-for-user=65534", "--create-for-group=65534", "--chown-deny", "--chgrp-deny"]
+    : [];
   runOrThrow("bindfs", [
+    ...squash,
     "-o",
     `fsname=${fsname},subtype=lustre,dev,suid`,
     paths.tmpfs(fs),

@@ -15,6 +15,8 @@ export const FAULT_KINDS: Record<string, string> = {
   "freeze": "FSNAME                     stop (SIGSTOP) FSNAME's FUSE daemons: every access blocks",
   "thaw": "FSNAME                       continue (SIGCONT) them: blocked calls return",
   "version": "X.Y.Z                     reported client version (>= 2.15.8 accepts unique_fsid)",
+  "root-squash":
+    "FSNAME on|off               FSNAME squashes root (new files owned by 65534, chown EPERM); evicts it",
 };
 
 const ALL_CMDS = ["mount.lustre", "lfs", "lctl"];
@@ -111,6 +113,22 @@ export function applyFault(root: string, kind: string, args: string[]): string {
         writeVersionFile(root, s);
       });
       return `modules-missing ${arg}`;
+    }
+    case "root-squash": {
+      const fsName = positionals[0];
+      const on = onOff(positionals[1], kind);
+      const killed = change((s) => {
+        if (!s.fileSystems.some((f) => f.name === fsName)) {
+          throw new FaultUsageError(`Unknown file system "${fsName}"`);
+        }
+        const rest = (s.faults.rootSquash ?? []).filter((f) => f !== fsName);
+        s.faults.rootSquash = on ? [...rest, fsName] : rest;
+        // Mounts made from now on see the change; the ones before are evicted.
+        return evictExports(s, fsName);
+      });
+      return `root-squash ${fsName} ${
+        positionals[1]
+      }: ${killed} FUSE daemon(s) restarted on next mount`;
     }
     case "evict": {
       if (!arg) throw new FaultUsageError("evict needs FSNAME");

@@ -49,6 +49,8 @@ export interface Faults {
   slow: { cmds: string[]; delayMs: number } | null;
   /** File systems whose FUSE daemons are stopped (SIGSTOP): every access blocks. */
   frozen?: string[];
+  /** File systems whose exports squash root: new files owned by 65534, chown refused. */
+  rootSquash?: string[];
 }
 
 /** A bindfs daemon serving a file system. */

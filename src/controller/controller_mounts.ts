@@ -11,7 +11,19 @@ import type { FsGate } from "../mount/fs_gate.ts";
 import type { LustreSource } from "../lustre/source.ts";
 import { splitMountOptions } from "../lustre/mount_options.ts";
 import { CONTROLLER_MOUNTS_FOLDER, SharedMounts } from "../node/shared_mounts.ts";
-import { RecordStore } from "./records.ts";
+import type { RecordStore } from "./records.ts";
+import { type VolumeFs, volumeFs } from "./volume_fs.ts";
+import { RootSquashGuard } from "./root_squash.ts";
+
+/** The file systems the controller works on (ControllerMounts, or a stand-in in benches). */
+export interface FileSystems {
+  prepare(): Promise<void>;
+  release(): Promise<string[]>;
+  onFileSystem<T>(
+    source: LustreSource,
+    work: (mountPath: string, records: RecordStore, fs: VolumeFs) => Promise<T>,
+  ): Promise<T>;
+}
 
 /** What ControllerMounts needs. */
 export interface ControllerMountsDeps {
@@ -34,7 +46,7 @@ export interface ControllerMountsDeps {
 }
 
 /** Mounts file systems on the controller for the calls that work on them. */
-export class ControllerMounts {
+export class ControllerMounts implements FileSystems {
   readonly #deps: ControllerMountsDeps;
   readonly #shared: SharedMounts;
   /**
@@ -43,10 +55,17 @@ export class ControllerMounts {
    * (a StorageClass's mountOptions are for the nodes' mounts).
    */
   readonly #clientOptions: string[];
+  /** Names a squashed root instead of letting every step fail with EPERM. */
+  readonly #rootSquash: RootSquashGuard;
 
   constructor(deps: ControllerMountsDeps) {
     const { config } = deps;
     this.#deps = deps;
+    this.#rootSquash = new RootSquashGuard({
+      runner: deps.runner,
+      logger: deps.logger,
+      timeoutMs: config.commandTimeoutMs,
+    });
     this.#shared = new SharedMounts({
       runner: deps.runner,
       mounter: deps.mounter,
@@ -81,12 +100,19 @@ export class ControllerMounts {
    */
   onFileSystem<T>(
     source: LustreSource,
-    work: (mountPath: string, records: RecordStore) => Promise<T>,
+    work: (mountPath: string, records: RecordStore, fs: VolumeFs) => Promise<T>,
   ): Promise<T> {
     const timeoutMs = this.#deps.config.commandTimeoutMs;
     return this.#shared.withMount(
       { source, clientOptions: this.#clientOptions },
-      (mount) => work(mount.path, new RecordStore(mount.path, timeoutMs)),
+      (mount) => {
+        const fs = volumeFs(mount.path, timeoutMs);
+        return this.#rootSquash.run(
+          source.fsName,
+          mount.path,
+          () => work(mount.path, fs.records, fs),
+        );
+      },
     );
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Provisioning one volume. First the checks that need no change (the pool
  * exists, project quotas are on); then the record, written with state
- * "creating" under a per-file-system mutex; then the directory with group,
+ * "creating" under the file system's lock (controller/volume_fs.ts), with a
+ * project ID from the allocator; then the directory with group,
  * mode, project ID, project quota and default striping; then the record
  * marked ready. Each step is safe to repeat, so the next CreateVolume call
  * after a failure or a restart resumes the job; while nothing was handed out
@@ -14,9 +15,10 @@ import type { KeyedMutex } from "../keyed_mutex.ts";
 import type { Logger } from "../log.ts";
 import { withTimeout } from "../mount/path_health.ts";
 import { encodeVolumeId, volumeDir, type VolumeLocation } from "../lustre/volume_id.ts";
-import type { ControllerMounts } from "./controller_mounts.ts";
+import type { FileSystems } from "./controller_mounts.ts";
 import { type ProvisionParams, volumeShape } from "./parameters.ts";
-import { pickProjectId, type RecordStore, type VolumeRecord } from "./records.ts";
+import type { RecordStore, VolumeRecord } from "./records.ts";
+import type { VolumeFs } from "./volume_fs.ts";
 import { setProject, setProjectQuota, setStriping } from "./lustre_tools.ts";
 import { exists } from "./_exists.ts";
 import type { Preflight } from "./preflight.ts";
@@ -30,7 +32,7 @@ import { kmsErrorCode } from "../kms/kms_errors.ts";
 /** What provisioning needs. */
 export interface ProvisionDeps {
   readonly config: Pick<Config, "commandTimeoutMs">;
-  readonly mounts: ControllerMounts;
+  readonly mounts: FileSystems;
   readonly runner: CommandRunner;
   readonly logger: Logger;
   /** Serialises record allocation per file system name; one for all calls. */
@@ -94,17 +96,17 @@ async function create(
   const timeoutMs = deps.config.commandTimeoutMs;
   const { name, params, capacityBytes } = request;
   const shape = volumeShape(params);
-  return await deps.mounts.onFileSystem(params.source, async (mountPath, records) => {
+  return await deps.mounts.onFileSystem(params.source, async (mountPath, records, fs) => {
     const path = `${mountPath}${dir}`;
     const allocation = { ...request, dir, volumeId, shape, path, mountPath, timeoutMs, logger };
     // An identical retry of a finished create changes nothing and checks nothing.
     const done = await records.read(dir);
     if (done?.state === "ready") return matching(done, allocation);
     const warning = await deps.preflight.check(name, mountPath, params);
-    // One allocation at a time per file system name, however its MGS is spelt.
+    // One allocation at a time per file system name in this process; the lock file for all processes.
     const record = await deps.allocation.run(
       params.source.fsName,
-      () => allocate(records, allocation),
+      () => fs.lock.run(() => allocate(fs, allocation)),
     );
     if (record.state === "ready") return record;
     const step = async (label: string, work: () => Promise<unknown>) => {
@@ -184,7 +186,10 @@ async function create(
       ...(encryption ? { encryption } : {}),
       state: "ready",
     };
-    await step("mark the record ready", () => records.write(ready));
+    await step(
+      "mark the record ready",
+      () => markReady(deps, fs, params.source.fsName, record, ready),
+    );
     logger.info("Provisioned {dir} on {source} with project {projectId}", {
       volumeId,
       dir,
@@ -214,7 +219,8 @@ interface Allocation extends ProvisionRequest {
  * still "creating", then taken over with this request's parameters), else a
  * fresh "creating" record with an unused project ID.
  */
-async function allocate(records: RecordStore, request: Allocation): Promise<VolumeRecord> {
+async function allocate(fs: VolumeFs, request: Allocation): Promise<VolumeRecord> {
+  const { records } = fs;
   const { name, params, capacityBytes, dir, shape, logger } = request;
   const existing = await records.read(dir);
   if (existing?.state === "creating") {
@@ -232,6 +238,8 @@ async function allocate(records: RecordStore, request: Allocation): Promise<Volu
       onDelete: params.onDelete,
     };
     await writeRecord(records, taken);
+    if (existing.name !== name) await records.forgetName(existing.name, dir);
+    await records.nameDir(name, dir);
     logger.info("Resuming half-made volume {dir} with this request's parameters: {changes}", {
       volumeId: request.volumeId,
       dir,
@@ -252,13 +260,14 @@ async function allocate(records: RecordStore, request: Allocation): Promise<Volu
         "and was not made by klustre-csi",
     );
   }
-  const all = await records.all();
-  await dropStale(records, request, all);
-  const used = new Set(all.map((r) => r.projectId).filter((id) => Number.isSafeInteger(id)));
+  await dropStale(fs, request);
   let projectId: number;
   try {
-    projectId = pickProjectId(name, params.projectIdMin, params.projectIdMax, used);
+    projectId = await fs.allocator.claim(params.projectIdMin, params.projectIdMax);
   } catch (error) {
+    if (!(error instanceof RangeError)) {
+      throw stepFailure(name, "allocate a project ID", error, false);
+    }
     throw new CsiError(
       Code.RESOURCE_EXHAUSTED,
       `Cannot create volume "${name}": parameter "projectIdRange": ${(error as Error).message}`,
@@ -275,13 +284,58 @@ async function allocate(records: RecordStore, request: Allocation): Promise<Volu
     onDelete: params.onDelete,
     state: "creating",
   };
+  try {
+    await records.nameDir(name, dir);
+  } catch (error) {
+    await fs.allocator.release(projectId).catch(() => undefined);
+    throw stepFailure(name, "write the name index", error, false);
+  }
   await writeRecord(records, fresh);
   return fresh;
+}
+
+/**
+ * Marks the record ready under the lock, unless another controller changed
+ * or removed it meanwhile (a removed record is never written back).
+ */
+async function markReady(
+  deps: ProvisionDeps,
+  fs: VolumeFs,
+  fsName: string,
+  record: VolumeRecord,
+  ready: VolumeRecord,
+): Promise<void> {
+  await deps.allocation.run(fsName, () =>
+    fs.lock.run(async () => {
+      const now = await fs.records.read(record.dir);
+      if (
+        now?.state === "ready" && now.projectId === record.projectId && now.name === record.name
+      ) {
+        return;
+      }
+      if (
+        now?.state !== "creating" || now.projectId !== record.projectId || now.name !== record.name
+      ) {
+        throw new CsiError(
+          Code.ABORTED,
+          `Cannot create volume "${record.name}": its record changed while it was being made ` +
+            `(now ${now ? `"${now.state}" for "${now.name}"` : "gone"}); retry`,
+        );
+      }
+      await fs.records.write(ready);
+    }));
 }
 
 /** The existing ready, retained or archived record, if this request matches it. */
 function matching(existing: VolumeRecord, request: Allocation): VolumeRecord {
   const { name, dir, capacityBytes, shape } = request;
+  if (existing.state === "deleting") {
+    throw new CsiError(
+      Code.ABORTED,
+      `Cannot create volume "${name}": directory "${dir}" belongs to volume "${existing.name}", ` +
+        "which is being deleted; retry later",
+    );
+  }
   if (existing.name !== name) {
     throw new CsiError(
       Code.ALREADY_EXISTS,
@@ -307,32 +361,34 @@ function matching(existing: VolumeRecord, request: Allocation): VolumeRecord {
 
 /**
  * Removes what an earlier failed create of the same name left in another
- * directory (the class's basePath or template changed since): the record,
- * and the directory only when it is empty.
+ * directory (the class's basePath or template changed since), found through
+ * the name index: the record and its project ID, and the directory only
+ * when it is empty.
  */
-async function dropStale(records: RecordStore, request: Allocation, all: VolumeRecord[]) {
-  const stale = all.filter((r) =>
-    r.name === request.name && r.state === "creating" && r.dir !== request.dir
-  );
-  for (const record of stale) {
-    const path = `${request.mountPath}${record.dir}`;
-    try {
-      await withTimeout(path, request.timeoutMs, () => Deno.remove(path));
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        request.logger.warn(
-          "Kept half-made directory {dir} of an earlier create of {volumeId}: {error}",
-          { volumeId: request.volumeId, dir: record.dir, error: (error as Error).message },
-        );
-        continue;
-      }
+async function dropStale(fs: VolumeFs, request: Allocation) {
+  const { records } = fs;
+  const staleDir = await records.dirOfName(request.name);
+  if (staleDir === undefined || staleDir === request.dir) return;
+  const record = await records.read(staleDir);
+  if (!record || record.name !== request.name || record.state !== "creating") return;
+  const path = `${request.mountPath}${record.dir}`;
+  try {
+    await withTimeout(path, request.timeoutMs, () => Deno.remove(path));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      request.logger.warn(
+        "Kept half-made directory {dir} of an earlier create of {volumeId}: {error}",
+        { volumeId: request.volumeId, dir: record.dir, error: (error as Error).message },
+      );
+      return;
     }
-    await records.remove(record.dir);
-    request.logger.info("Removed half-made volume {dir} of an earlier create of {name}", {
-      name: request.name,
-      dir: record.dir,
-    });
   }
+  await records.remove(record.dir);
+  await fs.allocator.release(record.projectId);
+  request.logger.info("Removed half-made volume {dir} of an earlier create of {name}", {
+    name: request.name,
+    dir: record.dir,
+  });
 }
 
 async function writeRecord(records: RecordStore, record: VolumeRecord) {

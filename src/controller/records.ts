@@ -24,11 +24,16 @@ export interface VolumeRecord {
   readonly capacityBytes: number;
   readonly shape: Record<string, unknown>;
   readonly onDelete: DeletePolicy;
-  readonly state: "creating" | "ready" | "retained" | "archived";
+  readonly state: "creating" | "ready" | "retained" | "archived" | "deleting";
   readonly archivedTo?: string;
   /** Encrypted volumes: the KMS and the fscrypt key identifier of the directory's policy. */
   readonly encryption?: { readonly kms: KmsKind; readonly keyIdentifier: string };
+  /** While "deleting": the trash entry the directory moves into (controller/trash.ts). */
+  readonly trash?: string;
 }
+
+/** Where the name index lives: volume name -> directory, one file per name. */
+export const NAMES_DIR = ".klustre-csi/names";
 
 /** Reads and writes records under one mounted file system. */
 export class RecordStore {
@@ -94,6 +99,42 @@ export class RecordStore {
     return records;
   }
 
+  /** The directory the name index holds for volume `name`, if any. */
+  async dirOfName(name: string): Promise<string | undefined> {
+    const path = this.#namePath(name);
+    try {
+      const entry = JSON.parse(await this.#bounded(path, () => Deno.readTextFile(path)));
+      return entry.name === name && typeof entry.dir === "string" ? entry.dir : undefined;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || error instanceof SyntaxError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Points volume `name` at `dir` in the name index. */
+  async nameDir(name: string, dir: string): Promise<void> {
+    const path = this.#namePath(name);
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    await this.#bounded(folder, () => Deno.mkdir(folder, { recursive: true, mode: 0o700 }));
+    const temp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    await this.#bounded(temp, () => Deno.writeTextFile(temp, JSON.stringify({ name, dir })));
+    await this.#bounded(path, () => Deno.rename(temp, path));
+  }
+
+  /** Removes volume `name` from the name index when it still points at `dir`. */
+  async forgetName(name: string, dir: string): Promise<void> {
+    if (await this.dirOfName(name) !== dir) return;
+    const path = this.#namePath(name);
+    await this.#bounded(path, () => Deno.remove(path)).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+
+  #namePath(name: string): string {
+    const hash = createHash("sha256").update(name).digest("hex").slice(0, 40);
+    return `${this.mountPath}/${NAMES_DIR}/${hash}.json`;
+  }
+
   #path(dir: string): string {
     const hash = createHash("sha256").update(dir).digest("hex").slice(0, 40);
     return `${this.directory}/${hash}.json`;
@@ -102,19 +143,4 @@ export class RecordStore {
   #bounded<T>(path: string, work: () => Promise<T>): Promise<T> {
     return withTimeout(path, this.timeoutMs, work);
   }
-}
-
-/**
- * Picks a free project ID in [min, max]: first the one the name hashes to,
- * then the next free one after it.
- * @throws RangeError when the range is full
- */
-export function pickProjectId(name: string, min: number, max: number, used: Set<number>): number {
-  const span = max - min + 1;
-  const start = parseInt(createHash("sha256").update(name).digest("hex").slice(0, 12), 16) % span;
-  for (let i = 0; i < span; i++) {
-    const candidate = min + (start + i) % span;
-    if (!used.has(candidate)) return candidate;
-  }
-  throw new RangeError(`every project ID from ${min} to ${max} is in use`);
 }

@@ -1,31 +1,33 @@
 /**
  * Retiring a deleted volume by its StorageClass's delete policy: "retain"
- * keeps the directory, "archive" moves it aside, "delete" removes it and
- * clears its project quota. Only a directory with the driver's record is
- * touched.
+ * keeps the directory, "archive" moves it aside, "delete" renames it into
+ * the file system's trash (one rename, however big the tree) for the
+ * background purger, which clears its project quota and frees its ID once
+ * the tree is gone. Only a directory with the driver's record is touched,
+ * and every step runs under the file system's lock, so a second controller
+ * never sees or writes a half-retired record.
  */
 import type { Config } from "../config.ts";
 import { Code, CsiError } from "../csi/csi_error.ts";
 import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Logger } from "../log.ts";
 import { withTimeout } from "../mount/path_health.ts";
-import type { SingleFlight } from "../single_flight.ts";
 import { volumeDir, type VolumeLocation } from "../lustre/volume_id.ts";
-import type { ControllerMounts } from "./controller_mounts.ts";
+import type { FileSystems } from "./controller_mounts.ts";
 import type { RecordStore, VolumeRecord } from "./records.ts";
-import { setProjectQuota } from "./lustre_tools.ts";
 import { exists } from "./_exists.ts";
 import type { KmsKind } from "../kms/volume_keys.ts";
+import { newTrashToken, trashPath, writeTrashEntry } from "./trash.ts";
 
 /** What retiring needs. */
 export interface RetireDeps {
-  /** commandTimeoutMs bounds each step, mountTimeoutMs the recursive delete. */
-  readonly config: Pick<Config, "commandTimeoutMs" | "mountTimeoutMs">;
-  readonly mounts: ControllerMounts;
+  /** commandTimeoutMs bounds each step. */
+  readonly config: Pick<Config, "commandTimeoutMs">;
+  readonly mounts: FileSystems;
   readonly runner: CommandRunner;
   readonly logger: Logger;
-  /** Joins concurrent deletes of one directory into one; one for all calls. */
-  readonly deletions: SingleFlight<void>;
+  /** Told when a tree went to the trash of a file system. */
+  readonly trashed: (source: VolumeLocation["source"]) => void;
   /** The clock that stamps archive directories. */
   readonly now: () => Date;
 }
@@ -47,30 +49,37 @@ export async function retire(deps: RetireDeps, request: RetireRequest): Promise<
   const { volumeId, location } = request;
   const timeoutMs = deps.config.commandTimeoutMs;
   const dir = volumeDir(location);
-  await deps.mounts.onFileSystem(location.source, async (mountPath, records) => {
-    const record = await records.read(dir);
-    const path = `${mountPath}${dir}`;
-    if (!record || record.volumeId !== volumeId) {
-      if (await exists(path, timeoutMs)) {
-        throw new CsiError(
-          Code.FAILED_PRECONDITION,
-          `Cannot delete volume "${volumeId}": directory "${dir}" was not provisioned by klustre-csi; ` +
-            "it is left untouched",
-        );
-      }
-      return;
-    }
-    if (record.state === "retained" || record.state === "archived") return;
-    const retiring = { ...request, dir, path, mountPath, record, records };
-    if (record.onDelete === "retain") {
-      await records.write({ ...record, state: "retained" });
-      deps.logger.info("Retained {dir} of deleted volume {volumeId}", { dir, volumeId });
-    } else if (record.onDelete === "archive") {
-      await archive(deps, retiring);
-    } else {
-      await remove(deps, retiring);
-    }
-  });
+  let trashed = false;
+  await deps.mounts.onFileSystem(
+    location.source,
+    (mountPath, records, fs) =>
+      fs.lock.run(async () => {
+        const record = await records.read(dir);
+        const path = `${mountPath}${dir}`;
+        if (!record || record.volumeId !== volumeId) {
+          if (await exists(path, timeoutMs)) {
+            throw new CsiError(
+              Code.FAILED_PRECONDITION,
+              `Cannot delete volume "${volumeId}": directory "${dir}" was not provisioned by klustre-csi; ` +
+                "it is left untouched",
+            );
+          }
+          return;
+        }
+        if (record.state === "retained" || record.state === "archived") return;
+        const retiring = { ...request, dir, path, mountPath, record, records };
+        if (record.onDelete === "retain") {
+          await records.write({ ...record, state: "retained" });
+          deps.logger.info("Retained {dir} of deleted volume {volumeId}", { dir, volumeId });
+        } else if (record.onDelete === "archive") {
+          await archive(deps, retiring);
+        } else {
+          await moveToTrash(deps, retiring);
+          trashed = true;
+        }
+      }),
+  );
+  if (trashed) deps.trashed(location.source);
 }
 
 /** A volume being retired, with its record on the mounted file system. */
@@ -113,34 +122,45 @@ async function archive(deps: RetireDeps, retiring: Retiring): Promise<void> {
   });
 }
 
-/** Deletes the directory (one delete per directory at a time), its quota and its record. */
-async function remove(deps: RetireDeps, retiring: Retiring): Promise<void> {
-  const { mountPath, path, record, dir, volumeId } = retiring;
-  await deps.deletions.run(path, async () => {
-    // Deno.remove does not follow symlinks: a link to elsewhere is removed, not its target.
-    await withTimeout(
-      path,
-      deps.config.mountTimeoutMs,
-      () => Deno.remove(path, { recursive: true }),
-    )
-      .catch((error) => {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      });
-  });
-  await setProjectQuota(
-    deps.runner,
-    mountPath,
-    record.projectId,
-    { bytes: 0, inodes: 0 },
-    deps.config.commandTimeoutMs,
-  );
-  // Only once the directory is gone: the key is what could still read it.
+/**
+ * Moves the directory into the trash: the record first says which entry it
+ * goes to (state "deleting"), then the entry is described, the directory
+ * renamed into it, and the record removed. A retry after a crash finds the
+ * "deleting" record and finishes the same entry; the purger leaves an entry
+ * alone while a record still points at it.
+ */
+async function moveToTrash(deps: RetireDeps, retiring: Retiring): Promise<void> {
+  const { mountPath, path, record, dir, volumeId, records } = retiring;
+  const timeoutMs = deps.config.commandTimeoutMs;
+  const token = record.state === "deleting" && record.trash
+    ? record.trash
+    : newTrashToken(deps.now());
+  if (record.state !== "deleting") {
+    await records.write({ ...record, state: "deleting", trash: token });
+  }
+  await writeTrashEntry(mountPath, token, {
+    volumeId,
+    dir,
+    projectId: record.projectId,
+    trashedAt: deps.now().toISOString(),
+  }, timeoutMs);
+  const tree = `${trashPath(mountPath)}/${token}/tree`;
+  if (await exists(path, timeoutMs) && !(await exists(tree, timeoutMs))) {
+    await withTimeout(path, timeoutMs, () => Deno.rename(path, tree));
+  }
+  // Once the directory is in the trash it can never be a volume again: its KMIP key goes now,
+  // before the record (a retry after a failed destroy finds the "deleting" record and tries again).
   const kms = record.encryption?.kms;
   if (kms === "kmip") {
     if (!retiring.destroyKey) throw new Error("an encrypted volume's delete needs destroyKey");
     await retiring.destroyKey(kms);
     deps.logger.info("Destroyed the KMIP key of deleted volume {volumeId}", { volumeId });
   }
-  await retiring.records.remove(dir);
-  deps.logger.info("Deleted {dir} of volume {volumeId}", { dir, volumeId });
+  await records.remove(dir);
+  await records.forgetName(record.name, dir);
+  deps.logger.info("Deleted volume {volumeId}: moved {dir} to the trash ({trash}) to be purged", {
+    dir,
+    volumeId,
+    trash: token,
+  });
 }

@@ -13,6 +13,7 @@ import {
 } from "./lustre_checks.ts";
 import { checkToolLoader } from "./loader_check.ts";
 import { checkKubeletDir, checkSocket } from "./node_checks.ts";
+import { checkRootSquash, type RootSquashCheckDeps } from "./root_squash_check.ts";
 
 /** What to check. */
 export interface DoctorOptions {
@@ -34,6 +35,8 @@ export interface DoctorDeps {
   readonly probe: (endpoint: string, timeoutMs: number) => Promise<boolean>;
   /** How the runner starts a tool; undefined skips the "host loader" check. */
   readonly describe?: (command: string) => Promise<ToolLaunch>;
+  /** Reads mounts and probes root squash; undefined skips the "root squash" checks. */
+  readonly rootSquash?: RootSquashCheckDeps;
 }
 
 /** Runs the checks (independent ones at once) and lists them in a fixed order. */
@@ -66,12 +69,18 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   const modules = await checkModules(lustre);
   const nids = await checkNids(lustre, modules.ok);
   const mgs = await Promise.all(nodes.map((node) => checkMgs(node, nids.nids, lustre)));
+  const squash = deps.rootSquash;
+  const squashes = squash
+    ? (await Promise.all(options.sources.map((source) => checkRootSquash(source, squash))))
+      .filter((r): r is CheckResult => r !== undefined)
+    : [];
   return [
     ...(loader ? [loader] : []),
     ...tools,
     modules,
     nids.result,
     ...mgs,
+    ...squashes,
     kubelet,
     ...(socket ? [socket] : []),
   ];

@@ -9,6 +9,8 @@ import type { CommandRunner, LaunchDescriber } from "../exec/command_runner.ts";
 import { type LustreSource, parseLustreSource } from "../lustre/source.ts";
 import { failed, formatReport } from "./check_result.ts";
 import { runDoctor } from "./doctor.ts";
+import { parseMountInfo } from "../mount/mountinfo.ts";
+import { rootSquashReason } from "../controller/root_squash.ts";
 
 /** Help of `klustre-csi doctor`. */
 export const DOCTOR_USAGE = `Usage: klustre-csi doctor [flags]
@@ -24,7 +26,9 @@ hostLoader; "auto" resolves the host's inside /host); mount.lustre, lfs and
 lctl present (with their version); Lustre modules loaded (lctl get_param -n
 version); LNet NIDs (lctl list_nids); the MGS of every --source answering
 lctl ping; the kubelet dir; the driver's socket answering Probe (when
---endpoint is given or the socket exists).
+--endpoint is given or the socket exists); root squash on every --source
+whose root is mounted in this mount namespace (in the controller's
+container, after its first call on that file system).
 
   --source MGS:/fs          A file system this node must reach, as in a PV's
                             "source" (repeat for several)
@@ -87,6 +91,10 @@ export async function runDoctorCommand(
     runner,
     describe: runner.describe?.bind(runner),
     isDirectory: deps.isDirectory,
+    rootSquash: {
+      mountInfo: async () => parseMountInfo(await Deno.readTextFile("/proc/self/mountinfo")),
+      reason: (mountPath) => rootSquashReason(mountPath, timeoutMs),
+    },
     probe: async (endpoint, timeoutMs) => {
       if (!(await deps.exists(config.socketPath))) {
         throw new Error(`the socket ${config.socketPath} does not exist`);

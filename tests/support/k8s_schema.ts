@@ -15,6 +15,7 @@ import { validate as daemonSet } from "kubernetes-models/_schemas/IoK8sApiAppsV1
 import { validate as deployment } from "kubernetes-models/_schemas/IoK8sApiAppsV1Deployment";
 import { validate as csiDriver } from "kubernetes-models/_schemas/IoK8sApiStorageV1CSIDriver";
 import { validate as storageClass } from "kubernetes-models/_schemas/IoK8sApiStorageV1StorageClass";
+import { validate as volumeAttributesClass } from "kubernetes-models/_schemas/IoK8sApiStorageV1VolumeAttributesClass";
 import { validate as clusterRole } from "kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRole";
 import { validate as clusterRoleBinding } from "kubernetes-models/_schemas/IoK8sApiRbacV1ClusterRoleBinding";
 import { validate as role } from "kubernetes-models/_schemas/IoK8sApiRbacV1Role";
@@ -38,6 +39,7 @@ const SCHEMAS: Record<string, SchemaValidate> = {
   "apps/v1/Deployment": deployment,
   "storage.k8s.io/v1/CSIDriver": csiDriver,
   "storage.k8s.io/v1/StorageClass": storageClass,
+  "storage.k8s.io/v1/VolumeAttributesClass": volumeAttributesClass,
   "rbac.authorization.k8s.io/v1/ClusterRole": clusterRole,
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": clusterRoleBinding,
   "rbac.authorization.k8s.io/v1/Role": role,
