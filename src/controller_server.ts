@@ -141,6 +141,9 @@ export function controllerHandlers(
             ...(params.mountOptions.length > 0
               ? { mountOptions: params.mountOptions.join(",") }
               : {}),
+            ...(params.lustreParams.length > 0
+              ? { lustreParams: params.lustreParams.join(",") }
+              : {}),
           },
           accessibleTopology: r.accessibilityRequirements
             ? [{ segments: { [TOPOLOGY_KEY]: "true" } }]

@@ -36,6 +36,7 @@ import { type FsGate, gateKey } from "./mount/fs_gate.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
+import { ClientTuning } from "./node/client_tuning.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
 import { readHostMounts } from "./node/host_mounts.ts";
@@ -120,6 +121,13 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     clientReady: () => deps.client.requireReady(),
     keeper: deps.keeper,
     gate: deps.gate,
+    tuning: new ClientTuning({
+      runner: deps.runner,
+      logger,
+      stateDir: config.stateDir,
+      timeoutMs: checkMs,
+      keeper: deps.keeper,
+    }),
   });
   const stager = new Stager({
     mounter,

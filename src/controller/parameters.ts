@@ -9,6 +9,7 @@ import {
   requireSegment,
 } from "../lustre/source.ts";
 import { parseMountOptionList } from "../lustre/mount_options.ts";
+import { formatClientParam, parseClientParams } from "../lustre/client_params.ts";
 
 /** What happens to a volume's directory when its PV is deleted. */
 export type DeletePolicy = "delete" | "retain" | "archive";
@@ -39,6 +40,8 @@ export interface ProvisionParams {
   readonly directoryMode: number;
   /** Group of a new volume directory; undefined leaves the controller's own. */
   readonly gid?: number;
+  /** Client tunables for the nodes (`lustreParams`), canonical and sorted; passed in the volume context. */
+  readonly lustreParams: readonly string[];
 }
 
 /** PVC and PV names the external-provisioner passes with --extra-create-metadata. */
@@ -63,6 +66,7 @@ export const PARAMETER_DEFAULTS: Readonly<Record<string, string>> = {
   inodeQuota: "0",
   directoryMode: "2770",
   gid: "",
+  lustreParams: "",
 };
 
 const PVC_NAME = "csi.storage.k8s.io/pvc/name";
@@ -136,6 +140,11 @@ export function parseParameters(
         () => parseMode(value("directoryMode")),
       ),
       ...(value("gid") !== "" ? { gid: integer("gid", value("gid"), 0, MAX_ID) } : {}),
+      lustreParams: check(
+        "lustreParams",
+        value("lustreParams"),
+        () => parseClientParams(value("lustreParams")).map(formatClientParam),
+      ),
     },
     metadata: {
       pvcName: parameters[PVC_NAME],

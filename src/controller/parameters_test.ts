@@ -52,3 +52,18 @@ Deno.test("parseParameters() takes four-digit modes and a gid; refuses modes abo
     /parameter "gid" "staff"/,
   );
 });
+
+Deno.test("parseParameters() takes lustreParams in canonical form and refuses unknown tunables by name", () => {
+  const { params } = parseParameters({
+    source: "10.0.0.1@tcp:/fs1",
+    lustreParams: "osc.*.max_rpcs_in_flight=16 llite.max_read_ahead_mb=1024",
+  });
+  assert.deepEqual(params.lustreParams, [
+    "llite.max_read_ahead_mb=1024",
+    "osc.max_rpcs_in_flight=16",
+  ]);
+  assert.throws(
+    () => parseParameters({ source: "10.0.0.1@tcp:/fs1", lustreParams: "ldlm.lru_size=0" }),
+    /parameter "lustreParams" .* "ldlm\.lru_size" is not an allowed client tunable/,
+  );
+});

@@ -11,12 +11,19 @@ import {
   parseMountOptionList,
   splitMountOptions,
 } from "../lustre/mount_options.ts";
+import { type ClientParam, parseClientParams } from "../lustre/client_params.ts";
 
 /** Volume-context keys the node reads. */
 export const CONTEXT_SOURCE = "source";
 export const CONTEXT_SUBDIR = "subdir";
 export const CONTEXT_MOUNT_OPTIONS = "mountOptions";
-const KNOWN_KEYS = new Set([CONTEXT_SOURCE, CONTEXT_SUBDIR, CONTEXT_MOUNT_OPTIONS]);
+export const CONTEXT_LUSTRE_PARAMS = "lustreParams";
+const KNOWN_KEYS = new Set([
+  CONTEXT_SOURCE,
+  CONTEXT_SUBDIR,
+  CONTEXT_MOUNT_OPTIONS,
+  CONTEXT_LUSTRE_PARAMS,
+]);
 /** Prefixes of keys Kubernetes and its sidecars add (pod info, provisioner identity). */
 const KUBERNETES_PREFIXES = ["csi.storage.k8s.io/", "storage.kubernetes.io/"];
 
@@ -33,6 +40,8 @@ export interface VolumeSpec {
   readonly readOnly: boolean;
   /** "suid" and "dev" when the options ask for them (pods get nosuid,nodev otherwise). */
   readonly suidDev: readonly ("suid" | "dev")[];
+  /** Client tunables of the volume's client instance, sorted (part of the shared mount's identity). */
+  readonly lustreParams: readonly ClientParam[];
 }
 
 /** The request names no source and its volume ID is not one of this driver's. */
@@ -90,6 +99,12 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
   );
   const merged = mergeMountOptions([input.defaultMountOptions, flags, fromAttribute]);
   const { vfs, client } = splitMountOptions(merged);
+  const paramsText = input.volumeContext[CONTEXT_LUSTRE_PARAMS] ?? "";
+  const lustreParams = field(
+    CONTEXT_LUSTRE_PARAMS,
+    paramsText,
+    () => parseClientParams(paramsText),
+  );
   return {
     source,
     dir: joinDirs(source.subdir, subdir),
@@ -97,6 +112,7 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
     bindFlags: vfs.filter((o) => BIND_FLAGS.has(o)) as MountFlag[],
     readOnly: vfs.includes("ro"),
     suidDev: vfs.filter((o): o is "suid" | "dev" => o === "suid" || o === "dev"),
+    lustreParams,
   };
 }
 
