@@ -14,6 +14,8 @@ import { controllerRoutes, identityRoutes, nodeRoutes, type Route } from "./driv
 import { startServer } from "./grpc/server.ts";
 import { LockTable } from "./locks.ts";
 import { DriverMetrics } from "./metrics/driver_metrics.ts";
+import { registerSharedMountInfo } from "./metrics/shared_mount_info.ts";
+import { readTuningRecords } from "./node/client_tuning.ts";
 import { startHttpServer } from "./http/http_server.ts";
 import { runDoctorCommand } from "./doctor/doctor_command.ts";
 import { runPvCommand } from "./pv/pv_command.ts";
@@ -149,6 +151,13 @@ async function serveWith(
       `${config.stateDir}/${mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER}`,
     version: DRIVER_VERSION,
   });
+  if (mode === "node") {
+    registerSharedMountInfo(metrics.registry, {
+      mountInfo: () => keeper ? keeper.mountInfo() : mounter.mountInfo(),
+      mountsDir: keeper?.mountsDir ?? `${config.stateDir}/${NODE_MOUNTS_FOLDER}`,
+      tunings: () => readTuningRecords(config.stateDir),
+    });
+  }
   const runner = new SystemRunner({
     pathEnv: config.pathEnv,
     ldLibraryPath: config.ldLibraryPath,

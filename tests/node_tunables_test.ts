@@ -10,6 +10,7 @@ import { FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { errorMessage, statusCode } from "./support/calls.ts";
 import { mountsBelow } from "./support/kubelet.ts";
 import { readTuningRecords } from "../src/node/client_tuning.ts";
+import { parseExposition } from "./support/prom_text.ts";
 
 const TUNED = {
   source: FS1,
@@ -54,7 +55,11 @@ async function sharedMounts(env: NodeEnv): Promise<string[]> {
 }
 
 Deno.test("lustreParams: tunables land on that volume's client instance only; option sets get their own shared mounts in any staging order", async () => {
-  await using env = await startNodeEnv();
+  const port = (() => {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    return listener.addr.port;
+  })();
+  await using env = await startNodeEnv({ driverArgs: ["--metrics-address", `127.0.0.1:${port}`] });
   const volumes: [string, Record<string, string>][] = [
     ["pv-tuned", { ...TUNED }],
     ["pv-plain", { ...PLAIN }],
@@ -85,6 +90,18 @@ Deno.test("lustreParams: tunables land on that volume's client instance only; op
     (await clientTool(env, "lfs", "getname", `${env.stateDir}/keeper/mounts/${record.mount}`))
       .trim(),
     instance,
+  );
+
+  const metrics = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  const info = [...metrics.keys()].filter((k) => k.startsWith("klustre_csi_shared_mount_info{"));
+  assert.equal(info.length, 3, "one info series per shared mount");
+  assert.ok(
+    info.includes(
+      `klustre_csi_shared_mount_info{fs="fs1",lustre_params="${
+        record.params.join(",")
+      }",mount="${record.mount}"}`,
+    ),
+    info.join("\n"),
   );
 
   for (const [id] of volumes) await env.unstage(id);

@@ -13,6 +13,7 @@ import {
 } from "./lustre_checks.ts";
 import { checkToolLoader } from "./loader_check.ts";
 import { checkKubeletDir, checkSocket } from "./node_checks.ts";
+import { type AppliedTuning, checkTunings } from "./tuning_check.ts";
 
 /** What to check. */
 export interface DoctorOptions {
@@ -34,6 +35,8 @@ export interface DoctorDeps {
   readonly probe: (endpoint: string, timeoutMs: number) => Promise<boolean>;
   /** How the runner starts a tool; undefined skips the "host loader" check. */
   readonly describe?: (command: string) => Promise<ToolLaunch>;
+  /** The client tunables the node plugin applied; undefined skips the "client tunables" check. */
+  readonly tunings?: () => Promise<readonly AppliedTuning[]>;
 }
 
 /** Runs the checks (independent ones at once) and lists them in a fixed order. */
@@ -66,12 +69,16 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   const modules = await checkModules(lustre);
   const nids = await checkNids(lustre, modules.ok);
   const mgs = await Promise.all(nodes.map((node) => checkMgs(node, nids.nids, lustre)));
+  // Shown only on a node with tuned shared mounts.
+  const tunings = deps.tunings ? await deps.tunings() : [];
+  const tuning = tunings.length > 0 ? await checkTunings(tunings, lustre) : undefined;
   return [
     ...(loader ? [loader] : []),
     ...tools,
     modules,
     nids.result,
     ...mgs,
+    ...(tuning ? [tuning] : []),
     kubelet,
     ...(socket ? [socket] : []),
   ];

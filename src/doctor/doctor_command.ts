@@ -8,6 +8,7 @@ import { ConfigError, type ConfigSources, parseConfig, settingFlagOptions } from
 import type { CommandRunner, LaunchDescriber } from "../exec/command_runner.ts";
 import { type LustreSource, parseLustreSource } from "../lustre/source.ts";
 import { failed, formatReport } from "./check_result.ts";
+import { readTuningRecords } from "../node/client_tuning.ts";
 import { runDoctor } from "./doctor.ts";
 
 /** Help of `klustre-csi doctor`. */
@@ -86,6 +87,7 @@ export async function runDoctorCommand(
   }, {
     runner,
     describe: runner.describe?.bind(runner),
+    tunings: () => readTuningRecords(config.stateDir),
     isDirectory: deps.isDirectory,
     probe: async (endpoint, timeoutMs) => {
       if (!(await deps.exists(config.socketPath))) {
