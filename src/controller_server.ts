@@ -144,6 +144,7 @@ export function controllerHandlers(
             ...(params.lustreParams.length > 0
               ? { lustreParams: params.lustreParams.join(",") }
               : {}),
+            ...params.pcc,
           },
           accessibleTopology: r.accessibilityRequirements
             ? [{ segments: { [TOPOLOGY_KEY]: "true" } }]

@@ -37,6 +37,8 @@ import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { ClientTuning } from "./node/client_tuning.ts";
+import { PccAttach } from "./node/pcc_attach.ts";
+import type { VolumeSpec } from "./node/volume_spec.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
 import { readHostMounts } from "./node/host_mounts.ts";
@@ -148,6 +150,25 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     timeoutMs: checkMs,
   });
   const defaultMountOptions = config.defaultMountOptions;
+  const pcc = new PccAttach({
+    runner: deps.runner,
+    mounter,
+    logger,
+    stateDir: config.stateDir,
+    timeoutMs: checkMs,
+    keeper: deps.keeper,
+  });
+  /** Adds a hotNodes volume to its shared mount's PCC dataset (again, on a retried stage). */
+  const attachPcc = async (volumeId: string, staging: string, spec: VolumeSpec) => {
+    const cache = spec.pcc;
+    if (!cache) return;
+    const choice = {
+      source: spec.source,
+      clientOptions: spec.clientOptions,
+      lustreParams: spec.lustreParams,
+    };
+    await shared.withMount(choice, (mount) => pcc.attach(volumeId, mount.path, staging, cache));
+  };
   const bindDeps = {
     mounter,
     kubeletDir: config.kubeletDir,
@@ -178,6 +199,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             await stager.isStale(staging, existing, STAGING_PATH);
           if (existing && !repair) {
             if (await stager.isStagedAs(existing, spec) && isReadOnly(existing) === readOnly) {
+              await attachPcc(volumeId, staging, spec);
               return {};
             }
             throw new CsiError(
@@ -190,6 +212,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           // A stale mount stays on the staging path until its replacement is ready.
           if (!repair) await Deno.mkdir(staging, { recursive: true });
           await stager.stage(staging, spec, { volumeId, readOnly, repair });
+          await attachPcc(volumeId, staging, spec);
           return {};
         }));
     },
@@ -201,6 +224,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       stats.forget(staging);
       return await runOperation(context, staging, async () => {
         await unmountCascade(mounter, staging, config.unmountTimeoutMs, BIND_STEPS);
+        await pcc.detach(volumeId);
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);
         return {};

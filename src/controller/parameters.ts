@@ -10,6 +10,7 @@ import {
 } from "../lustre/source.ts";
 import { parseMountOptionList } from "../lustre/mount_options.ts";
 import { formatClientParam, parseClientParams } from "../lustre/client_params.ts";
+import { parsePcc, PCC_KEYS } from "../lustre/pcc_params.ts";
 
 /** What happens to a volume's directory when its PV is deleted. */
 export type DeletePolicy = "delete" | "retain" | "archive";
@@ -42,6 +43,8 @@ export interface ProvisionParams {
   readonly gid?: number;
   /** Client tunables for the nodes (`lustreParams`), canonical and sorted; passed in the volume context. */
   readonly lustreParams: readonly string[];
+  /** PCC (hotNodes) parameters as given, checked; passed to the nodes in the volume context. */
+  readonly pcc: Readonly<Record<string, string>>;
 }
 
 /** PVC and PV names the external-provisioner passes with --extra-create-metadata. */
@@ -67,6 +70,7 @@ export const PARAMETER_DEFAULTS: Readonly<Record<string, string>> = {
   directoryMode: "2770",
   gid: "",
   lustreParams: "",
+  ...PCC_KEYS,
 };
 
 const PVC_NAME = "csi.storage.k8s.io/pvc/name";
@@ -140,6 +144,7 @@ export function parseParameters(
         () => parseMode(value("directoryMode")),
       ),
       ...(value("gid") !== "" ? { gid: integer("gid", value("gid"), 0, MAX_ID) } : {}),
+      pcc: pccParameters(parameters),
       lustreParams: check(
         "lustreParams",
         value("lustreParams"),
@@ -258,6 +263,17 @@ export function parseMode(text: string): number {
     );
   }
   return mode;
+}
+
+/** The PCC parameters given (checked together; the node reads them from the volume context). */
+function pccParameters(parameters: Readonly<Record<string, string>>): Record<string, string> {
+  parsePcc((key) => parameters[key]);
+  return Object.fromEntries(
+    Object.keys(PCC_KEYS).filter((k) => k in parameters).map((k) => [
+      k,
+      parameters[k],
+    ]),
+  );
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

@@ -67,3 +67,27 @@ Deno.test("parseParameters() takes lustreParams in canonical form and refuses un
     /parameter "lustreParams" .* "ldlm\.lru_size" is not an allowed client tunable/,
   );
 });
+
+Deno.test("parseParameters() checks the hotNodes parameters and keeps those given for the volume context", () => {
+  const { params } = parseParameters({
+    source: "10.0.0.1@tcp:/fs1",
+    hotNodes: "true",
+    pccCache: "/csi-pcc",
+    pccAutocache: "fname={*.h5}",
+  });
+  assert.deepEqual(params.pcc, {
+    hotNodes: "true",
+    pccCache: "/csi-pcc",
+    pccAutocache: "fname={*.h5}",
+  });
+  assert.throws(
+    () =>
+      parseParameters({
+        source: "10.0.0.1@tcp:/fs1",
+        hotNodes: "true",
+        pccCache: "/c",
+        pccPurgeLowUsage: "95",
+      }),
+    /"pccPurgeLowUsage" 95 must be below "pccPurgeHighUsage" 90/,
+  );
+});

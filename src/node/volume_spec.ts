@@ -12,6 +12,7 @@ import {
   splitMountOptions,
 } from "../lustre/mount_options.ts";
 import { type ClientParam, parseClientParams } from "../lustre/client_params.ts";
+import { parsePcc, PCC_KEYS, type PccSpec } from "../lustre/pcc_params.ts";
 
 /** Volume-context keys the node reads. */
 export const CONTEXT_SOURCE = "source";
@@ -23,6 +24,7 @@ const KNOWN_KEYS = new Set([
   CONTEXT_SUBDIR,
   CONTEXT_MOUNT_OPTIONS,
   CONTEXT_LUSTRE_PARAMS,
+  ...Object.keys(PCC_KEYS),
 ]);
 /** Prefixes of keys Kubernetes and its sidecars add (pod info, provisioner identity). */
 const KUBERNETES_PREFIXES = ["csi.storage.k8s.io/", "storage.kubernetes.io/"];
@@ -42,6 +44,8 @@ export interface VolumeSpec {
   readonly suidDev: readonly ("suid" | "dev")[];
   /** Client tunables of the volume's client instance, sorted (part of the shared mount's identity). */
   readonly lustreParams: readonly ClientParam[];
+  /** Read-only Persistent Client Cache of the volume (hotNodes), if asked for. */
+  readonly pcc?: PccSpec;
 }
 
 /** The request names no source and its volume ID is not one of this driver's. */
@@ -113,6 +117,7 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
     readOnly: vfs.includes("ro"),
     suidDev: vfs.filter((o): o is "suid" | "dev" => o === "suid" || o === "dev"),
     lustreParams,
+    ...pccOf(input.volumeContext),
   };
 }
 
@@ -133,6 +138,11 @@ function fromVolumeId(input: VolumeInput): string {
     }
     throw new TypeError(detail);
   }
+}
+
+function pccOf(context: Readonly<Record<string, string>>): { pcc?: PccSpec } {
+  const pcc = parsePcc((key) => context[key]);
+  return pcc ? { pcc } : {};
 }
 
 function field<T>(name: string, value: string, parse: () => T): T {
