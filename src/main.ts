@@ -15,6 +15,7 @@ import { startServer } from "./grpc/server.ts";
 import { LockTable } from "./locks.ts";
 import { DriverMetrics } from "./metrics/driver_metrics.ts";
 import { registerSharedMountInfo } from "./metrics/shared_mount_info.ts";
+import { registerPccMetrics } from "./metrics/pcc_metrics.ts";
 import { readTuningRecords } from "./node/client_tuning.ts";
 import { startHttpServer } from "./http/http_server.ts";
 import { runDoctorCommand } from "./doctor/doctor_command.ts";
@@ -217,7 +218,18 @@ async function serveWith(
   });
   atExit.push(() => stateDirBind.release());
   if (mode === "node") {
-    const node = nodeHandlers({ config, runner, mounter, logger, gate, client, metrics, keeper });
+    const pccMetrics = registerPccMetrics(metrics.registry);
+    const node = nodeHandlers({
+      config,
+      runner,
+      mounter,
+      logger,
+      gate,
+      client,
+      metrics,
+      keeper,
+      pccMetrics,
+    });
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {

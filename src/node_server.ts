@@ -38,6 +38,7 @@ import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cas
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { ClientTuning } from "./node/client_tuning.ts";
 import { PccAttach } from "./node/pcc_attach.ts";
+import type { PccMetricsHook } from "./node/pcc_purge.ts";
 import type { VolumeSpec } from "./node/volume_spec.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
@@ -104,6 +105,8 @@ export interface NodeDeps {
   readonly metrics?: Pick<MetricsHook, "volumeChecked" | "volumeForgotten">;
   /** Where shared mounts live so that they survive restarts (hostMountNamespace). */
   readonly keeper?: MountKeeper;
+  /** Told the PCC cache usage and purges (hotNodes). */
+  readonly pccMetrics?: PccMetricsHook;
 }
 
 /** Builds the Node handlers. */
@@ -157,6 +160,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     stateDir: config.stateDir,
     timeoutMs: checkMs,
     keeper: deps.keeper,
+    clientVersion: () => deps.client.version(),
+    metrics: deps.pccMetrics,
   });
   /** Adds a hotNodes volume to its shared mount's PCC dataset (again, on a retried stage). */
   const attachPcc = async (volumeId: string, staging: string, spec: VolumeSpec) => {

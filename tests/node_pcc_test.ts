@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { Code } from "../src/csi/csi_error.ts";
 import { FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { errorMessage, statusCode } from "./support/calls.ts";
+import { REPO, tempDir } from "./support/driver.ts";
+import { parseExposition } from "./support/prom_text.ts";
+import { statfsSync } from "node:fs";
 
 /** Runs a sim client tool in the namespace where the driver's Lustre mounts are (the keeper). */
 async function clientTool(env: NodeEnv, tool: string, ...args: string[]): Promise<string> {
@@ -47,8 +50,11 @@ async function pccList(env: NodeEnv): Promise<string> {
   return await clientTool(env, "lctl", "pcc", "list", kept);
 }
 
+/** Read-only PCC needs a 2.16 client. */
+const V216 = { simState: { version: "2.16.1" } };
+
 Deno.test("hotNodes: one read-only PCC dataset per mount and cache dir, limited to the PCC volumes' project IDs", async () => {
-  await using env = await startNodeEnv();
+  await using env = await startNodeEnv(V216);
   const cache = `${env.dir}/pcc-cache`;
   await Deno.mkdir(cache);
   const hot = { source: FS1, hotNodes: "true", pccCache: cache, pccAutocache: "fname={*.h5}" };
@@ -84,7 +90,7 @@ Deno.test("hotNodes: one read-only PCC dataset per mount and cache dir, limited 
 });
 
 Deno.test("hotNodes: bad PCC parameters are refused naming them; a missing cache dir is FAILED_PRECONDITION", async () => {
-  await using env = await startNodeEnv();
+  await using env = await startNodeEnv(V216);
   const hot = {
     source: FS1,
     hotNodes: "true",
@@ -112,4 +118,141 @@ Deno.test("hotNodes: bad PCC parameters are refused naming them; a missing cache
     /^3: .*"pccCache" needs hotNodes: "true"/,
   );
   await env.unstage("pv-x");
+});
+
+Deno.test("hotNodes: a client older than 2.16 is refused with FAILED_PRECONDITION naming its version", async () => {
+  await using env = await startNodeEnv();
+  const cache = `${env.dir}/pcc-cache`;
+  await Deno.mkdir(cache);
+  const hot = {
+    source: FS1,
+    hotNodes: "true",
+    pccCache: cache,
+    subdir: await projectDir(env, "vol-o", 1000004),
+  };
+  assert.equal(await statusCode(env.stage("pv-o", hot)), Code.FAILED_PRECONDITION);
+  assert.match(
+    await errorMessage(env.stage("pv-o", hot)),
+    /read-only PCC needs a Lustre client >= 2\.16\.0, this node has 2\.15\.6/,
+  );
+  await env.unstage("pv-o");
+});
+
+/** Reads files as a pod would through its client (`lustre-sim read`): "from lustre" or "from pcc". */
+async function simRead(env: NodeEnv, file: string): Promise<string> {
+  const output = await new Deno.Command(`${REPO}/scripts/lustre-sim`, {
+    args: ["read", "--root", env.sim.root, file],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = new TextDecoder();
+  assert.equal(output.code, 0, text.decode(output.stderr));
+  return text.decode(output.stdout).replace(/^.*bytes from (\S+).*\n$/s, "$1");
+}
+
+/** Lustre read bytes of every instance (llite.*.stats read_bytes sum; 0 when none). */
+async function lustreReadBytes(env: NodeEnv): Promise<number> {
+  const stats = await clientTool(env, "lctl", "get_param", "llite.*.stats");
+  return [...stats.matchAll(/^read_bytes\s+\d+ samples \[bytes\] \d+ \d+ (\d+)$/gm)]
+    .reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+async function pccState(env: NodeEnv, file: string): Promise<string> {
+  const output = await new Deno.Command(`${env.sim.bin}/lfs`, {
+    args: ["pcc", "state", file],
+    stdout: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  return /type: (\w+)/.exec(new TextDecoder().decode(output.stdout))?.[1] ?? "?";
+}
+
+function usedPercent(dir: string): number {
+  const st = statfsSync(dir);
+  const used = st.blocks - st.bfree;
+  return Math.ceil((used * 100) / (used + st.bavail));
+}
+
+Deno.test("hotNodes: the second read of a matching file adds no Lustre read bytes; the purge detaches the least recently used file below the low watermark", async () => {
+  // A 1 MiB cache file system, made before the node so every namespace of it sees the same one.
+  await using cacheDir = await tempDir("klustre-pcc-");
+  const cache = `${cacheDir.path}/cache`;
+  await Deno.mkdir(cache);
+  const mounted = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", cache],
+  }).output();
+  assert.equal(mounted.code, 0, new TextDecoder().decode(mounted.stderr));
+  const port = (() => {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    return listener.addr.port;
+  })();
+  await using env = await startNodeEnv({
+    ...V216,
+    driverArgs: ["--metrics-address", `127.0.0.1:${port}`],
+  });
+  const hot = {
+    source: FS1,
+    subdir: await projectDir(env, "vol-h5", 1000010),
+    hotNodes: "true",
+    pccCache: cache,
+    pccAutocache: "fname={*.h5}",
+    pccPurgeHighUsage: "70",
+    pccPurgeLowUsage: "65",
+    pccPurgeInterval: "1",
+  };
+  await env.stage("pv-h5", hot);
+  const target = await env.publish("pv-h5", "pod-1", hot);
+  const block = new Uint8Array(200 * 1024).fill(7);
+  for (const name of ["f1.h5", "f2.h5", "f3.h5", "f4.h5"]) {
+    await Deno.writeFile(`${target}/${name}`, block);
+  }
+  await Deno.writeTextFile(`${target}/notes.txt`, "not cached");
+
+  assert.equal(await simRead(env, `${target}/f1.h5`), "lustre");
+  assert.equal(await lustreReadBytes(env), 200 * 1024);
+  assert.equal(await pccState(env, `${target}/f1.h5`), "readonly");
+  assert.equal(await simRead(env, `${target}/f1.h5`), "pcc");
+  assert.equal(await lustreReadBytes(env), 200 * 1024, "the second read costs no Lustre bytes");
+  assert.equal(await simRead(env, `${target}/notes.txt`), "lustre");
+  assert.equal(await pccState(env, `${target}/notes.txt`), "none", "the rule says *.h5 only");
+  assert.equal(await lustreReadBytes(env), 200 * 1024 + 10);
+
+  // f2, then f1 again (now more recent than f2), f3: 59% used, under the 70% mark.
+  assert.equal(await simRead(env, `${target}/f2.h5`), "lustre");
+  assert.equal(await simRead(env, `${target}/f1.h5`), "pcc");
+  assert.equal(await simRead(env, `${target}/f3.h5`), "lustre");
+  assert.ok(usedPercent(cache) < 70);
+  assert.equal(await simRead(env, `${target}/f4.h5`), "lustre");
+  assert.ok(usedPercent(cache) > 70, `${usedPercent(cache)}% used`);
+  const deadline = Date.now() + 30_000;
+  while (usedPercent(cache) >= 65 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(
+    usedPercent(cache) < 65,
+    `the purge brought the cache under 65%: ${usedPercent(cache)}%`,
+  );
+  const states = await Promise.all(
+    ["f1.h5", "f2.h5", "f3.h5", "f4.h5"].map((f) => pccState(env, `${target}/${f}`)),
+  );
+  assert.deepEqual(
+    states,
+    ["readonly", "none", "readonly", "readonly"],
+    "f2 was the least recently used",
+  );
+  assert.equal(
+    await Deno.readTextFile(`${target}/notes.txt`),
+    "not cached",
+    "the data stays on Lustre",
+  );
+  assert.equal((await Deno.readFile(`${target}/f2.h5`)).length, 200 * 1024);
+
+  const metrics = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  assert.equal(metrics.get(`klustre_csi_pcc_purged_files_total{cache="${cache}"}`), 1);
+  assert.equal(metrics.get(`klustre_csi_pcc_cached_files{cache="${cache}"}`), 3);
+  assert.equal(metrics.get(`klustre_csi_pcc_cache_bytes{cache="${cache}"}`), 3 * 200 * 1024);
+
+  await env.unpublish("pv-h5", "pod-1");
+  await env.unstage("pv-h5");
+  await new Deno.Command("umount", { args: [cache] }).output();
 });

@@ -6,6 +6,7 @@ import type { StandInContext } from "./stand_in.ts";
 import { getopt } from "./getopt.ts";
 import { describeError, locate } from "./client_mounts.ts";
 import { type PccDataset, updateState } from "./state.ts";
+import { compareVersions } from "./options.ts";
 
 const OPEN_ATTACH = 0x02;
 const IO_ATTACH = 0x04;
@@ -147,6 +148,13 @@ export function lctlPcc(ctx: StandInContext, args: string[]): number {
         const cmd = `add ${pccPath} ${param}`;
         const d = parsePccParam(pccPath, param!);
         if (typeof d === "number") return fail(cmd, d);
+        // Read-only PCC (roid, ropcc) came with 2.16; older kernels refuse the keys.
+        if (
+          (d.roid !== 0 || /\bropcc=/.test(param!)) &&
+          compareVersions(ctx.state.version, "2.16.0") < 0
+        ) {
+          return fail(cmd, 22);
+        }
         try {
           if (!Deno.statSync(pccPath).isDirectory) return fail(cmd, 20);
         } catch {

@@ -17,6 +17,11 @@ import { KeyedMutex } from "../keyed_mutex.ts";
 import { readProjectId } from "../lustre/project_quota.ts";
 import { pccAddParam, type PccSpec, roidOf, ruleForProject } from "../lustre/pcc_params.ts";
 import { keptPath } from "./kept_mounts.ts";
+import { compareVersions } from "../lustre/client_check.ts";
+import { type PccMetricsHook, PccPurger } from "./pcc_purge.ts";
+
+/** First client version with read-only PCC (roid, ropcc). */
+export const RO_PCC_VERSION = "2.16.0";
 
 /** Folder below the state dir with one record per staged PCC volume. */
 export const PCC_FOLDER = "pcc";
@@ -29,6 +34,11 @@ export interface PccAttachDeps {
   readonly stateDir: string;
   readonly timeoutMs: number;
   readonly keeper?: MountKeeper;
+  /** The Lustre client version (read-only PCC needs 2.16). */
+  readonly clientVersion: () => Promise<string>;
+  readonly metrics?: PccMetricsHook;
+  /** Tick of the purge loop (tests); default 1 s. */
+  readonly purgeTickMs?: number;
 }
 
 /** One staged PCC volume. */
@@ -46,9 +56,23 @@ export interface PccRecord {
 export class PccAttach {
   readonly #deps: PccAttachDeps;
   readonly #mutex = new KeyedMutex();
+  readonly #purger: PccPurger;
 
   constructor(deps: PccAttachDeps) {
     this.#deps = deps;
+    this.#purger = new PccPurger({
+      logger: deps.logger,
+      records: () => this.records(),
+      run: (command, args) => this.#run(command, args),
+      mountPath: (mount) => deps.keeper ? keptPath(deps.keeper, mount) : mount,
+      metrics: deps.metrics,
+      tickMs: deps.purgeTickMs,
+    });
+  }
+
+  /** The purge loop (started by the first attach). */
+  get purger(): PccPurger {
+    return this.#purger;
   }
 
   get recordsDir(): string {
@@ -61,6 +85,14 @@ export class PccAttach {
    * @throws CsiError FAILED_PRECONDITION (cache missing or on Lustre, no project ID, lctl refused)
    */
   async attach(volumeId: string, mount: string, staging: string, spec: PccSpec): Promise<void> {
+    const version = await this.#deps.clientVersion();
+    if (compareVersions(version, RO_PCC_VERSION) < 0) {
+      throw new CsiError(
+        Code.FAILED_PRECONDITION,
+        `Cannot cache volume "${volumeId}" on this node (hotNodes): read-only PCC needs a Lustre ` +
+          `client >= ${RO_PCC_VERSION}, this node has ${version}`,
+      );
+    }
     await this.#checkCache(spec.cache);
     const projid = await readProjectId(this.#deps.runner, staging, this.#deps.timeoutMs);
     if (projid === undefined) {
@@ -83,6 +115,7 @@ export class PccAttach {
       await Deno.writeTextFile(this.#recordPath(volumeId), JSON.stringify(record));
       await this.#sync(mount, spec.cache);
     });
+    this.#purger.start();
   }
 
   /** Takes the volume out of its dataset (deleting the dataset with its last volume). */
