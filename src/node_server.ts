@@ -113,6 +113,16 @@ export interface NodeDeps {
 export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promise<void> } {
   const { config, mounter, logger } = deps;
   const checkMs = config.commandTimeoutMs;
+  const pcc = new PccAttach({
+    runner: deps.runner,
+    mounter,
+    logger,
+    stateDir: config.stateDir,
+    timeoutMs: checkMs,
+    keeper: deps.keeper,
+    clientVersion: () => deps.client.version(),
+    metrics: deps.pccMetrics,
+  });
   const shared = new SharedMounts({
     runner: deps.runner,
     mounter,
@@ -126,6 +136,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     clientReady: () => deps.client.requireReady(),
     keeper: deps.keeper,
     gate: deps.gate,
+    afterMount: (path, info) => pcc.mounted(path, info.id),
     tuning: new ClientTuning({
       runner: deps.runner,
       logger,
@@ -153,16 +164,6 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     timeoutMs: checkMs,
   });
   const defaultMountOptions = config.defaultMountOptions;
-  const pcc = new PccAttach({
-    runner: deps.runner,
-    mounter,
-    logger,
-    stateDir: config.stateDir,
-    timeoutMs: checkMs,
-    keeper: deps.keeper,
-    clientVersion: () => deps.client.version(),
-    metrics: deps.pccMetrics,
-  });
   /** Adds a hotNodes volume to its shared mount's PCC dataset (again, on a retried stage). */
   const attachPcc = async (volumeId: string, staging: string, spec: VolumeSpec) => {
     const cache = spec.pcc;
@@ -187,6 +188,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
   return {
     async prepare() {
       await stager.prepare();
+      await pcc.resume();
     },
 
     async nodeStageVolume(r) {

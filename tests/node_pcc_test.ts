@@ -77,6 +77,11 @@ Deno.test("hotNodes: one read-only PCC dataset per mount and cache dir, limited 
   );
   await env.stage("pv-a", a); // a retried stage leaves the dataset as it is
   assert.equal(await pccList(env), both);
+  // Evicted: the shared mount is remounted by the next publish, a new instance gets the dataset again.
+  await env.sim.fault("evict", "fs1");
+  await env.publish("pv-c", "pod-c", plain);
+  assert.equal(await pccList(env), both, "the replacement instance has the dataset");
+  await env.unpublish("pv-c", "pod-c");
 
   await env.unstage("pv-a");
   assert.match(await pccList(env), /autocache: fname=\{\*\.h5\}&projid=\{1000002\}$/m);

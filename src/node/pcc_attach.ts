@@ -57,6 +57,8 @@ export class PccAttach {
   readonly #deps: PccAttachDeps;
   readonly #mutex = new KeyedMutex();
   readonly #purger: PccPurger;
+  /** Shared mount path -> mount ID its datasets were last set on. */
+  readonly #synced = new Map<string, number>();
 
   constructor(deps: PccAttachDeps) {
     this.#deps = deps;
@@ -116,6 +118,28 @@ export class PccAttach {
       await this.#sync(mount, spec.cache);
     });
     this.#purger.start();
+  }
+
+  /**
+   * Sets the datasets of the shared mount at `path` again when it is a new
+   * mount (remounted after going stale, or first seen since a restart):
+   * datasets live in the client instance and go with it.
+   */
+  async mounted(path: string, mountId: number): Promise<void> {
+    if (this.#synced.get(path) === mountId) return;
+    const caches = new Set(
+      (await this.records()).filter((r) => r.mount === path).map((r) => r.cache),
+    );
+    await this.#mutex.run(path, async () => {
+      for (const cache of caches) await this.#sync(path, cache);
+    });
+    this.#synced.set(path, mountId);
+    if (caches.size > 0) this.#purger.start();
+  }
+
+  /** Starts the purge loop after a restart when PCC volumes are staged. */
+  async resume(): Promise<void> {
+    if ((await this.records()).length > 0) this.#purger.start();
   }
 
   /** Takes the volume out of its dataset (deleting the dataset with its last volume). */

@@ -57,6 +57,8 @@ export interface SharedMountsDeps {
   readonly keeper?: MountKeeper;
   /** Applies client tunables (`lustreParams`) to a shared mount's instance. */
   readonly tuning?: ClientTuning;
+  /** Runs after each ensure of a shared mount (PCC datasets are set again on a new instance). */
+  readonly afterMount?: (path: string, info: MountInfo) => Promise<void>;
 }
 
 /** Which shared mount a volume uses. */
@@ -124,6 +126,7 @@ export class SharedMounts {
           this.#mutex.run(path, async () => {
             const info = await this.#ensure(choice.source.fsSource, options, path);
             await this.#deps.tuning?.apply(path, info, choice.source.fsName, params(choice));
+            await this.#deps.afterMount?.(path, info);
             return info;
           }),
       );
