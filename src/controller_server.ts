@@ -145,6 +145,7 @@ export function controllerHandlers(
               ? { lustreParams: params.lustreParams.join(",") }
               : {}),
             ...params.pcc,
+            ...(params.striping.compression ? { compression: params.striping.compression } : {}),
           },
           accessibleTopology: r.accessibilityRequirements
             ? [{ segments: { [TOPOLOGY_KEY]: "true" } }]

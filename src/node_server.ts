@@ -38,6 +38,7 @@ import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cas
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { ClientTuning } from "./node/client_tuning.ts";
 import { PccAttach } from "./node/pcc_attach.ts";
+import { requireCompressionClient } from "./lustre/compression.ts";
 import type { PccMetricsHook } from "./node/pcc_purge.ts";
 import type { VolumeSpec } from "./node/volume_spec.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
@@ -198,6 +199,13 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const access = requireMountCapability(context, r.volumeCapability);
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
       publishFlags(context, spec, config.allowSuidDevVolumes); // refused now rather than at publish
+      if (spec.compression !== undefined) {
+        requireCompressionClient(
+          `Cannot stage volume "${volumeId}"`,
+          spec.compression,
+          await deps.client.version().catch(() => ""),
+        );
+      }
       const readOnly = spec.readOnly || access.readOnlyMode;
       return await runOperation(context, staging, () =>
         stagingMutex.run(staging, async () => {

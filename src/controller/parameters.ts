@@ -11,6 +11,7 @@ import {
 import { parseMountOptionList } from "../lustre/mount_options.ts";
 import { formatClientParam, parseClientParams } from "../lustre/client_params.ts";
 import { parsePcc, PCC_KEYS } from "../lustre/pcc_params.ts";
+import { checkCompression, checkCompressionChunk } from "../lustre/compression.ts";
 
 /** What happens to a volume's directory when its PV is deleted. */
 export type DeletePolicy = "delete" | "retain" | "archive";
@@ -20,6 +21,10 @@ export interface Striping {
   readonly count?: number;
   readonly size?: string;
   readonly pool?: string;
+  /** Client-side data compression `TYPE[:LEVEL]` (Lustre 2.17), e.g. `lz4:3`. */
+  readonly compression?: string;
+  /** Compression chunk size, e.g. `1M`. */
+  readonly compressionChunk?: string;
 }
 
 /** Parsed StorageClass parameters. */
@@ -71,6 +76,8 @@ export const PARAMETER_DEFAULTS: Readonly<Record<string, string>> = {
   gid: "",
   lustreParams: "",
   ...PCC_KEYS,
+  compression: "",
+  compressionChunk: "",
 };
 
 const PVC_NAME = "csi.storage.k8s.io/pvc/name";
@@ -222,10 +229,21 @@ function parseStriping(value: (key: string) => string): Striping {
   if (pool !== "" && !/^[A-Za-z0-9_-]{1,15}$/.test(pool)) {
     throw new TypeError(`parameter "pool" "${pool}" is not a Lustre pool name`);
   }
+  const compression = value("compression");
+  const chunk = value("compressionChunk");
+  if (compression !== "") check("compression", compression, () => checkCompression(compression));
+  if (chunk !== "") {
+    if (compression === "") {
+      throw new TypeError('parameter "compressionChunk" needs parameter "compression"');
+    }
+    check("compressionChunk", chunk, () => checkCompressionChunk(chunk));
+  }
   return {
     ...(count !== "" ? { count: integer("stripeCount", count, -1, 2000) } : {}),
     ...(size !== "" ? { size } : {}),
     ...(pool !== "" ? { pool } : {}),
+    ...(compression !== "" ? { compression } : {}),
+    ...(chunk !== "" ? { compressionChunk: chunk } : {}),
   };
 }
 

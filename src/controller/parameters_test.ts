@@ -91,3 +91,17 @@ Deno.test("parseParameters() checks the hotNodes parameters and keeps those give
     /"pccPurgeLowUsage" 95 must be below "pccPurgeHighUsage" 90/,
   );
 });
+
+Deno.test("parseParameters() takes compression and its chunk into the striping, and refuses a chunk alone", () => {
+  const { params } = parseParameters({
+    source: "10.0.0.1@tcp:/fs1",
+    compression: "zstd:3",
+    compressionChunk: "1M",
+    stripeCount: "2",
+  });
+  assert.deepEqual(params.striping, { count: 2, compression: "zstd:3", compressionChunk: "1M" });
+  assert.throws(
+    () => parseParameters({ source: "10.0.0.1@tcp:/fs1", compressionChunk: "1M" }),
+    /"compressionChunk" needs parameter "compression"/,
+  );
+});

@@ -13,6 +13,7 @@ import {
 } from "../lustre/mount_options.ts";
 import { type ClientParam, parseClientParams } from "../lustre/client_params.ts";
 import { parsePcc, PCC_KEYS, type PccSpec } from "../lustre/pcc_params.ts";
+import { checkCompression } from "../lustre/compression.ts";
 
 /** Volume-context keys the node reads. */
 export const CONTEXT_SOURCE = "source";
@@ -25,6 +26,7 @@ const KNOWN_KEYS = new Set([
   CONTEXT_MOUNT_OPTIONS,
   CONTEXT_LUSTRE_PARAMS,
   ...Object.keys(PCC_KEYS),
+  "compression",
 ]);
 /** Prefixes of keys Kubernetes and its sidecars add (pod info, provisioner identity). */
 const KUBERNETES_PREFIXES = ["csi.storage.k8s.io/", "storage.kubernetes.io/"];
@@ -46,6 +48,8 @@ export interface VolumeSpec {
   readonly lustreParams: readonly ClientParam[];
   /** Read-only Persistent Client Cache of the volume (hotNodes), if asked for. */
   readonly pcc?: PccSpec;
+  /** The volume's files are compressed (`TYPE[:LEVEL]`): only 2.17 clients can use them. */
+  readonly compression?: string;
 }
 
 /** The request names no source and its volume ID is not one of this driver's. */
@@ -118,6 +122,7 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
     suidDev: vfs.filter((o): o is "suid" | "dev" => o === "suid" || o === "dev"),
     lustreParams,
     ...pccOf(input.volumeContext),
+    ...compressionOf(input.volumeContext),
   };
 }
 
@@ -138,6 +143,13 @@ function fromVolumeId(input: VolumeInput): string {
     }
     throw new TypeError(detail);
   }
+}
+
+function compressionOf(context: Readonly<Record<string, string>>): { compression?: string } {
+  const compression = context.compression;
+  if (compression === undefined) return {};
+  field("compression", compression, () => checkCompression(compression));
+  return { compression };
 }
 
 function pccOf(context: Readonly<Record<string, string>>): { pcc?: PccSpec } {
