@@ -3,7 +3,11 @@ import assert from "node:assert/strict";
 import { assertValidObjects, EXAMPLES_DIR, readDocs } from "./support/manifests.ts";
 import { parseParameters } from "../src/controller/parameters.ts";
 
-const FEATURE_EXAMPLES = ["tunables-storageclass.yaml"];
+const FEATURE_EXAMPLES = [
+  "tunables-storageclass.yaml",
+  "pcc-storageclass.yaml",
+  "compression-storageclass.yaml",
+];
 
 Deno.test("feature example StorageClasses validate against the API schemas and the controller's parameters", () => {
   for (const file of FEATURE_EXAMPLES) {
