@@ -27,6 +27,11 @@ export async function checkTunings(
   for (const tuning of tunings) {
     const params = parseClientParams(tuning.params.join(","));
     const values = await readValues(tuning, params, deps);
+    if (values.size === 0) {
+      // The instance is gone (its mount was released while the driver was down): a stale note.
+      seen.push(`${tuning.mount} (${tuning.fs}-${tuning.instance}): gone`);
+      continue;
+    }
     const shown = params.map((p) => {
       const got = values.get(p) ?? [];
       const ok = got.length > 0 && got.every((v) => v === String(p.value));

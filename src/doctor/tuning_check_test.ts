@@ -44,3 +44,10 @@ Deno.test("checkTunings() fails naming a tunable changed behind the driver's bac
   const none = await checkTunings([], { runner: lctl("8"), timeoutMs: 1000 });
   assert.equal(none.ok, true);
 });
+
+Deno.test("checkTunings() passes over a note of an instance that is gone", async () => {
+  const runner = new FakeRunner(() => ({ code: 2, stderr: "error: get_param: ... No such file" }));
+  const result = await checkTunings([TUNING], { runner, timeoutMs: 1000 });
+  assert.equal(result.ok, true);
+  assert.match(result.detail, /fs1-0123456789abcdef \(fs1-ffff8881a2b3c000\): gone/);
+});

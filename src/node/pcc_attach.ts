@@ -115,7 +115,14 @@ export class PccAttach {
     await this.#mutex.run(mount, async () => {
       await Deno.mkdir(this.recordsDir, { recursive: true });
       await Deno.writeTextFile(this.#recordPath(volumeId), JSON.stringify(record));
-      await this.#sync(mount, spec.cache);
+      try {
+        await this.#sync(mount, spec.cache);
+      } catch (error) {
+        // Not staged: the volume must not stay in the dataset (kubelet may never unstage it).
+        await Deno.remove(this.#recordPath(volumeId)).catch(() => undefined);
+        await this.#sync(mount, spec.cache).catch(() => undefined);
+        throw error;
+      }
     });
     this.#purger.start();
   }
@@ -130,9 +137,18 @@ export class PccAttach {
     const caches = new Set(
       (await this.records()).filter((r) => r.mount === path).map((r) => r.cache),
     );
-    await this.#mutex.run(path, async () => {
-      for (const cache of caches) await this.#sync(path, cache);
-    });
+    try {
+      await this.#mutex.run(path, async () => {
+        for (const cache of caches) await this.#sync(path, cache);
+      });
+    } catch (error) {
+      // Other volumes of the mount stage without the cache; the next use tries again.
+      this.#deps.logger.warn("Cannot set the PCC datasets of {path} again: {error}", {
+        path,
+        error: (error as Error).message,
+      });
+      return;
+    }
     this.#synced.set(path, mountId);
     if (caches.size > 0) this.#purger.start();
   }
@@ -148,7 +164,17 @@ export class PccAttach {
     if (!record) return;
     await this.#mutex.run(record.mount, async () => {
       await Deno.remove(this.#recordPath(volumeId)).catch(() => undefined);
-      await this.#sync(record.mount, record.cache);
+      // Unstaging must not fail on the cache: the volume is out of the records either way.
+      await this.#sync(record.mount, record.cache).catch((error) =>
+        this.#deps.logger.warn(
+          "Cannot take volume {volumeId} out of PCC dataset {cache}: {error}",
+          {
+            volumeId,
+            cache: record.cache,
+            error: (error as Error).message,
+          },
+        )
+      );
     });
   }
 
