@@ -253,6 +253,7 @@ Deno.test("hotNodes: the second read of a matching file adds no Lustre read byte
 
   const metrics = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
   assert.equal(metrics.get(`klustre_csi_pcc_purged_files_total{cache="${cache}"}`), 1);
+  assert.equal(metrics.get(`klustre_csi_pcc_purges_total{cache="${cache}"}`), 1);
   assert.equal(metrics.get(`klustre_csi_pcc_cached_files{cache="${cache}"}`), 3);
   assert.equal(metrics.get(`klustre_csi_pcc_cache_bytes{cache="${cache}"}`), 3 * 200 * 1024);
 

@@ -1,7 +1,7 @@
 /**
  * Metrics of the PCC cache directories (hotNodes), labelled by the cache
  * directory (a node-local path from the StorageClass, never a volume ID):
- * bytes and files cached at the last scan, files detached by purges.
+ * bytes and files cached at the last scan, purges run, files they detached.
  */
 import type { PccMetricsHook } from "../node/pcc_purge.ts";
 import { Counter, Gauge, type Registry } from "./prom.ts";
@@ -27,13 +27,21 @@ export function registerPccMetrics(registry: Registry): PccMetricsHook {
     labelNames: ["cache"],
     registers,
   });
+  const purges = new Counter({
+    name: "klustre_csi_pcc_purges_total",
+    help: "Purges of a PCC cache directory: checks that found it above pccPurgeHighUsage",
+    labelNames: ["cache"],
+    registers,
+  });
   return {
     cacheScanned(cache, byteCount, fileCount) {
       bytes.set({ cache }, byteCount);
       files.set({ cache }, fileCount);
       purged.inc({ cache }, 0);
+      purges.inc({ cache }, 0);
     },
     purged(cache, count) {
+      purges.inc({ cache });
       purged.inc({ cache }, count);
     },
   };
