@@ -38,7 +38,7 @@ import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cas
 import { SharedMounts } from "./node/shared_mounts.ts";
 import { ClientTuning } from "./node/client_tuning.ts";
 import { PccAttach } from "./node/pcc_attach.ts";
-import { requireCompressionClient } from "./lustre/compression.ts";
+import { compressionRefusal } from "./lustre/compression.ts";
 import type { PccMetricsHook } from "./node/pcc_purge.ts";
 import type { VolumeSpec } from "./node/volume_spec.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
@@ -174,7 +174,10 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       clientOptions: spec.clientOptions,
       lustreParams: spec.lustreParams,
     };
-    await shared.withMount(choice, (mount) => pcc.attach(volumeId, mount.path, staging, cache));
+    await shared.withMount(
+      choice,
+      (mount) => pcc.attach(volumeId, { mount: mount.path, staging, spec: cache }),
+    );
   };
   const bindDeps = {
     mounter,
@@ -200,11 +203,14 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
       publishFlags(context, spec, config.allowSuidDevVolumes); // refused now rather than at publish
       if (spec.compression !== undefined) {
-        requireCompressionClient(
-          `Cannot stage volume "${volumeId}"`,
-          spec.compression,
-          await deps.client.version().catch(() => ""),
-        );
+        const version = await deps.client.version().catch(() => "");
+        const refusal = compressionRefusal(spec.compression, version);
+        if (refusal) {
+          throw new CsiError(
+            Code.FAILED_PRECONDITION,
+            `Cannot stage volume "${volumeId}": ${refusal}`,
+          );
+        }
       }
       const readOnly = spec.readOnly || access.readOnlyMode;
       return await runOperation(context, staging, () =>

@@ -11,7 +11,7 @@ import type { LustreSource } from "../lustre/source.ts";
 import { listPools, projectQuotaState } from "./lustre_tools.ts";
 import type { ProvisionParams } from "./parameters.ts";
 import { stepFailure } from "./step_error.ts";
-import { requireCompressionClient } from "../lustre/compression.ts";
+import { compressionRefusal } from "../lustre/compression.ts";
 import { parseVersion } from "../lustre/client_check.ts";
 
 /** How long an "enabled" answer of the quota check is trusted, per file system. */
@@ -54,7 +54,10 @@ export class Preflight {
     if (compression !== undefined) {
       const version = await runner.run("lctl", ["get_param", "-n", "version"], { timeoutMs })
         .then((r) => parseVersion(r.stdout), () => "");
-      requireCompressionClient(`Cannot create volume "${name}"`, compression, version);
+      const refusal = compressionRefusal(compression, version);
+      if (refusal) {
+        throw new CsiError(Code.FAILED_PRECONDITION, `Cannot create volume "${name}": ${refusal}`);
+      }
     }
     const pool = params.striping.pool;
     if (pool !== undefined) {

@@ -37,7 +37,7 @@ export async function checkTunings(
       const ok = got.length > 0 && got.every((v) => v === String(p.value));
       if (!ok) {
         wrong.push(
-          `${paramPath(tuning.fs, tuning.instance, p)} is ${
+          `${paramPath({ fsName: tuning.fs, instance: tuning.instance }, p)} is ${
             got.length === 0 ? "not readable" : [...new Set(got)].join("/")
           }, wanted ${p.value}`,
         );
@@ -64,7 +64,10 @@ async function readValues(
   const values = new Map<ClientParam, string[]>();
   const result = await deps.runner.run(
     "lctl",
-    ["get_param", ...params.map((p) => paramPath(tuning.fs, tuning.instance, p))],
+    [
+      "get_param",
+      ...params.map((p) => paramPath({ fsName: tuning.fs, instance: tuning.instance }, p)),
+    ],
     { timeoutMs: deps.timeoutMs, check: false },
   );
   for (const line of result.stdout.split("\n")) {

@@ -86,23 +86,25 @@ export function parseClientParams(text: string): ClientParam[] {
   return [...byName.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, v]) => v);
 }
 
+/** One client instance: the file system name and the instance (`ffff8881a2b3c000`). */
+export interface ClientInstance {
+  readonly fsName: string;
+  readonly instance: string;
+}
+
 /**
  * `lctl set_param` arguments that set `params` on one client instance only:
  * `llite.<fs>-<instance>.<name>=<v>` and `osc.<fs>-*-osc-<instance>.<name>=<v>`.
  */
-export function setParamArgs(
-  fsName: string,
-  instance: string,
-  params: readonly ClientParam[],
-): string[] {
-  return ["set_param", ...params.map((q) => `${paramPath(fsName, instance, q)}=${q.value}`)];
+export function setParamArgs(at: ClientInstance, params: readonly ClientParam[]): string[] {
+  return ["set_param", ...params.map((q) => `${paramPath(at, q)}=${q.value}`)];
 }
 
 /** The `lctl` path of a tunable on one instance (a glob over the OSCs for osc tunables). */
-export function paramPath(fsName: string, instance: string, param: ClientParam): string {
+export function paramPath(at: ClientInstance, param: ClientParam): string {
   return param.family === "llite"
-    ? `llite.${fsName}-${instance}.${param.name}`
-    : `osc.${fsName}-*-osc-${instance}.${param.name}`;
+    ? `llite.${at.fsName}-${at.instance}.${param.name}`
+    : `osc.${at.fsName}-*-osc-${at.instance}.${param.name}`;
 }
 
 /**

@@ -30,7 +30,7 @@ Deno.test("parseClientParams() refuses unknown tunables, values out of range and
 
 Deno.test("setParamArgs() targets one instance: its llite device and each of its OSCs", () => {
   const params = parseClientParams("llite.max_read_ahead_mb=1024,osc.max_rpcs_in_flight=16");
-  assert.deepEqual(setParamArgs("fs1", "ffff8881a2b3c000", params), [
+  assert.deepEqual(setParamArgs({ fsName: "fs1", instance: "ffff8881a2b3c000" }, params), [
     "set_param",
     "llite.fs1-ffff8881a2b3c000.max_read_ahead_mb=1024",
     "osc.fs1-*-osc-ffff8881a2b3c000.max_rpcs_in_flight=16",

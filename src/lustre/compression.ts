@@ -4,7 +4,6 @@
  * `lfs setstripe --compress TYPE[:LEVEL] --compress-chunk SIZE` arguments, and
  * the client version it needs.
  */
-import { Code, CsiError } from "../csi/csi_error.ts";
 import { compareVersions } from "./client_check.ts";
 
 /** First Lustre client with client-side data compression. */
@@ -53,18 +52,11 @@ export function compressionArgs(compression: string, chunk?: string): string[] {
 }
 
 /**
- * Refuses compression on a client older than 2.17.
- * @throws CsiError FAILED_PRECONDITION naming the version
+ * Why a client of `version` cannot use `compression`, or undefined when it can
+ * (2.17 or newer).
  */
-export function requireCompressionClient(
-  what: string,
-  compression: string,
-  version: string,
-): void {
-  if (version !== "" && compareVersions(version, COMPRESSION_VERSION) >= 0) return;
-  throw new CsiError(
-    Code.FAILED_PRECONDITION,
-    `${what}: compression "${compression}" needs client-side data compression, which Lustre ` +
-      `clients have from ${COMPRESSION_VERSION}; this client is ${version || "of unknown version"}`,
-  );
+export function compressionRefusal(compression: string, version: string): string | undefined {
+  if (version !== "" && compareVersions(version, COMPRESSION_VERSION) >= 0) return undefined;
+  return `compression "${compression}" needs client-side data compression, which Lustre ` +
+    `clients have from ${COMPRESSION_VERSION}; this client is ${version || "of unknown version"}`;
 }

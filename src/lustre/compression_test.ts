@@ -3,9 +3,8 @@ import {
   checkCompression,
   checkCompressionChunk,
   compressionArgs,
-  requireCompressionClient,
+  compressionRefusal,
 } from "./compression.ts";
-import { CsiError } from "../csi/csi_error.ts";
 
 Deno.test("checkCompression() takes TYPE[:LEVEL] of lfs setstripe --compress and refuses the rest", () => {
   for (const ok of ["lz4:3", "zstd", "gzip:9", "none", "lz4hc:15"]) checkCompression(ok);
@@ -21,7 +20,7 @@ Deno.test("checkCompressionChunk() wants a power of two from 64K to 2G", () => {
   }
 });
 
-Deno.test("compressionArgs() and requireCompressionClient() name the option and the version", () => {
+Deno.test("compressionArgs() and compressionRefusal() name the option and the version", () => {
   assert.deepEqual(compressionArgs("lz4:3", "1M"), [
     "--compress",
     "lz4:3",
@@ -29,10 +28,7 @@ Deno.test("compressionArgs() and requireCompressionClient() name the option and 
     "1M",
   ]);
   assert.deepEqual(compressionArgs("zstd"), ["--compress", "zstd"]);
-  requireCompressionClient("x", "lz4", "2.17.0");
-  assert.throws(
-    () => requireCompressionClient('Cannot create volume "v"', "lz4", "2.16.1"),
-    (e: unknown) =>
-      e instanceof CsiError && e.code === 9 && /this client is 2\.16\.1/.test(e.message),
-  );
+  assert.equal(compressionRefusal("lz4", "2.17.0"), undefined);
+  assert.match(compressionRefusal("lz4", "2.16.1")!, /from 2\.17\.0; this client is 2\.16\.1$/);
+  assert.match(compressionRefusal("lz4", "")!, /this client is of unknown version$/);
 });

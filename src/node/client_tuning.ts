@@ -63,17 +63,17 @@ export class ClientTuning {
    * @throws CsiError FAILED_PRECONDITION naming the lctl error
    */
   async apply(
-    path: string,
-    info: MountInfo,
-    fsName: string,
-    params: readonly ClientParam[],
+    mount: { readonly path: string; readonly info: MountInfo },
+    tunables: { readonly fsName: string; readonly params: readonly ClientParam[] },
   ): Promise<void> {
+    const { path, info } = mount;
+    const { fsName, params } = tunables;
     if (params.length === 0 || this.#tuned.get(path) === info.id) return;
     const { keeper } = this.#deps;
     const at = keeper ? keptPath(keeper, path) : path;
     const named = await this.#run("lfs", ["getname", at]);
     const instance = parseInstance(fsName, named.stdout);
-    await this.#run("lctl", setParamArgs(fsName, instance, params));
+    await this.#run("lctl", setParamArgs({ fsName, instance }, params));
     const name = path.slice(path.lastIndexOf("/") + 1);
     const record: TuningRecord = {
       mount: name,

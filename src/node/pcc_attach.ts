@@ -86,7 +86,11 @@ export class PccAttach {
    * the dataset of its cache directory.
    * @throws CsiError FAILED_PRECONDITION (cache missing or on Lustre, no project ID, lctl refused)
    */
-  async attach(volumeId: string, mount: string, staging: string, spec: PccSpec): Promise<void> {
+  async attach(
+    volumeId: string,
+    where: { readonly mount: string; readonly staging: string; readonly spec: PccSpec },
+  ): Promise<void> {
+    const { mount, staging, spec } = where;
     const version = await this.#deps.clientVersion();
     if (compareVersions(version, RO_PCC_VERSION) < 0) {
       throw new CsiError(

@@ -125,7 +125,10 @@ export class SharedMounts {
         () =>
           this.#mutex.run(path, async () => {
             const info = await this.#ensure(choice.source.fsSource, options, path);
-            await this.#deps.tuning?.apply(path, info, choice.source.fsName, params(choice));
+            await this.#deps.tuning?.apply({ path, info }, {
+              fsName: choice.source.fsName,
+              params: params(choice),
+            });
             await this.#deps.afterMount?.(path, info);
             return info;
           }),
