@@ -259,5 +259,6 @@ Deno.test("hotNodes: the second read of a matching file adds no Lustre read byte
 
   await env.unpublish("pv-h5", "pod-1");
   await env.unstage("pv-h5");
+  assert.equal(usedPercent(cache), 0, "the last PCC volume leaving uncached every copy");
   await new Deno.Command("umount", { args: [cache] }).output();
 });

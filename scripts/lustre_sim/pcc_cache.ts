@@ -49,28 +49,38 @@ function globMatch(glob: string, name: string): boolean {
   return new RegExp(`^${re}$`).test(name);
 }
 
-/** Does `rule` (`a&b,c`) match a file with these attributes? */
+const SIZE_UNITS: Record<string, number> = {
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
+  p: 2 ** 50,
+};
+
+function numberOf(text: string): number {
+  const m = /^(\d+)([kmgtp]?)$/i.exec(text);
+  return m ? Number(m[1]) * (SIZE_UNITS[m[2].toLowerCase()] ?? 1) : NaN;
+}
+
+/** Does `rule` (`a&b,c`; `=` over a list, `<`/`>` against one number) match a file? */
 export function ruleMatches(
   rule: string,
-  file: { name: string; uid: number; gid: number; projid: number },
+  file: { name: string; uid: number; gid: number; projid: number; size?: number },
 ): boolean {
   return rule.split(",").some((conj) =>
     conj.split("&").every((term) => {
-      const m = /^([a-z]+)=\{([^{}]*)\}$/.exec(term);
+      const m = /^([a-z]+)([=<>])\{([^{}]*)\}$/.exec(term);
       if (!m) return false;
-      const values = m[2].split(" ").filter((v) => v !== "");
-      switch (m[1]) {
-        case "fname":
-          return values.some((g) => globMatch(g, file.name));
-        case "uid":
-          return values.includes(String(file.uid));
-        case "gid":
-          return values.includes(String(file.gid));
-        case "projid":
-          return values.includes(String(file.projid));
-        default:
-          return false;
-      }
+      const [, field, op, list] = m;
+      const values = list.split(" ").filter((v) => v !== "");
+      if (field === "fname") return op === "=" && values.some((g) => globMatch(g, file.name));
+      const actual = { uid: file.uid, gid: file.gid, projid: file.projid, size: file.size ?? 0 }[
+        field as "uid"
+      ];
+      if (actual === undefined) return false;
+      if (op === "<") return actual < numberOf(values[0]);
+      if (op === ">") return actual > numberOf(values[0]);
+      return values.some((v) => numberOf(v) === actual);
     })
   );
 }
@@ -92,6 +102,7 @@ export function matchingDataset(
     uid: st.uid ?? 0,
     gid: st.gid ?? 0,
     projid: projectOf(simPaths(state.runtime.root).backing(loc.fs), loc.fsPath).id,
+    size: st.size,
   };
   return record.pcc.find((d) => (d.flags & ROPCC) !== 0 && ruleMatches(d.rule, file));
 }

@@ -8,6 +8,10 @@ Deno.test("ruleMatches() evaluates & as AND and , as OR over fname, uid, gid and
   assert.equal(ruleMatches("fname={*.h5}&projid={600},uid={1001}", file), true);
   assert.equal(ruleMatches("projid={400 500}&gid={100}", file), true);
   assert.equal(ruleMatches("fname={*.txt *.csv}", file), false);
+  const big = { ...file, size: 5 * 2 ** 20 };
+  assert.equal(ruleMatches("size>{1M}&size<{500G}", big), true);
+  assert.equal(ruleMatches("projid>{400}&projid<{450}", big), false);
+  assert.equal(ruleMatches("uid<{1500}&uid>{1000}", big), true);
 });
 
 Deno.test("cachePath() lays copies out like the kernel's FID hash directories", () => {

@@ -29,27 +29,36 @@ export interface PccSpec {
   readonly intervalS: number;
 }
 
-const RULE_KEYS = new Set(["uid", "gid", "projid", "fname"]);
+const RULE_KEYS = new Set(["uid", "gid", "projid", "fname", "size"]);
 
 /**
- * Checks a rule like `projid={500 600}&fname={*.h5},uid={1001}`: `,` is OR,
- * `&` is AND, each term `KEY={V V ...}` with KEY uid, gid, projid (numbers)
- * or fname (shell patterns).
+ * Checks a rule like `projid={500 600}&fname={*.h5},uid={1001}` or
+ * `projid={100}&size>{1M}&size<{500G}` (lctl-pcc(8)): `,` is OR, `&` is AND,
+ * each term `KEY={V V ...}`, or `KEY<{V}` / `KEY>{V}` for numbers; KEY uid,
+ * gid, projid (numbers), size (bytes, K/M/G/T/P suffix) or fname (shell
+ * patterns, `=` only).
  * @throws TypeError saying which term is wrong
  */
 export function checkRule(rule: string): void {
   for (const conj of rule.split(",")) {
     if (conj === "") throw new TypeError(`rule "${rule}" has an empty alternative (",,")`);
     for (const term of conj.split("&")) {
-      const m = /^([a-z]+)=\{([^{}]+)\}$/.exec(term);
-      if (!m) throw new TypeError(`rule term "${term}" is not KEY={VALUE ...}`);
-      if (!RULE_KEYS.has(m[1])) {
-        throw new TypeError(`rule term "${term}": key "${m[1]}" is not uid, gid, projid or fname`);
+      const m = /^([a-z]+)([=<>])\{([^{}]+)\}$/.exec(term);
+      if (!m) throw new TypeError(`rule term "${term}" is not KEY={VALUE ...} or KEY<{N}, KEY>{N}`);
+      const [, key, op, list] = m;
+      if (!RULE_KEYS.has(key)) {
+        throw new TypeError(
+          `rule term "${term}": key "${key}" is not uid, gid, projid, size or fname`,
+        );
       }
-      const values = m[2].split(" ").filter((v) => v !== "");
+      const values = list.split(" ").filter((v) => v !== "");
       if (values.length === 0) throw new TypeError(`rule term "${term}" has no value`);
-      if (m[1] !== "fname" && !values.every((v) => /^\d+$/.test(v) && Number(v) <= 0xffffffff)) {
-        throw new TypeError(`rule term "${term}": ${m[1]} values must be numbers`);
+      if (op !== "=" && (key === "fname" || values.length !== 1)) {
+        throw new TypeError(`rule term "${term}": "${op}" takes one number, not for fname`);
+      }
+      const number = key === "size" ? /^\d+[KMGTP]?$/i : /^\d+$/;
+      if (key !== "fname" && !values.every((v) => number.test(v) && parseInt(v) <= 0xffffffff)) {
+        throw new TypeError(`rule term "${term}": ${key} values must be numbers`);
       }
     }
   }

@@ -3,8 +3,12 @@ import { checkRule, parsePcc, pccAddParam, roidOf, ruleForProject } from "./pcc_
 
 Deno.test("checkRule() accepts the kernel's rule grammar and refuses anything else, naming the term", () => {
   checkRule("projid={500 600}&fname={*.h5},uid={1001}");
+  checkRule("projid={100}&size>{1M}&size<{500G}");
+  checkRule("uid<{1500}&uid>{1000}");
   assert.throws(() => checkRule("fname=*.h5"), /"fname=\*\.h5" is not KEY=\{VALUE \.\.\.\}/);
-  assert.throws(() => checkRule("size={1M}"), /key "size" is not uid, gid, projid or fname/);
+  assert.throws(() => checkRule("owner={1}"), /key "owner" is not uid, gid, projid, size or fname/);
+  assert.throws(() => checkRule("fname>{a}"), /takes one number, not for fname/);
+  assert.throws(() => checkRule("uid<{1 2}"), /takes one number/);
   assert.throws(() => checkRule("uid={alice}"), /uid values must be numbers/);
   assert.throws(() => checkRule("uid={1},,gid={2}"), /empty alternative/);
 });

@@ -198,13 +198,20 @@ export class PccAttach {
 
   /** Sets the dataset of (mount, cache) to the rules of its volumes: del, then add if any. */
   async #sync(mount: string, cache: string): Promise<void> {
-    const rules = (await this.records()).filter((r) => r.mount === mount && r.cache === cache)
-      .map((r) => r.rule).sort();
+    const records = (await this.records()).filter((r) => r.cache === cache);
+    const rules = records.filter((r) => r.mount === mount).map((r) => r.rule).sort();
     const at = this.#deps.keeper ? keptPath(this.#deps.keeper, mount) : mount;
+    // `del` without -k uncaches (detaches and removes) every copy in the cache directory: only
+    // when its last volume on the node leaves. A rule is changed by del -k + add, keeping copies.
+    const keep = rules.length > 0 || records.length > 0;
     // Absent already (first volume, or the mount was remounted): lctl exits 2, fine.
-    await this.#run("lctl", ["pcc", "del", at, cache]);
+    await this.#run("lctl", ["pcc", "del", ...(keep ? ["-k"] : []), at, cache]);
     if (rules.length === 0) {
-      this.#deps.logger.info("Detached PCC dataset {cache} from {mount}", { cache, mount });
+      this.#deps.logger.info("Detached PCC dataset {cache} from {mount}{copies}", {
+        cache,
+        mount,
+        copies: keep ? " (copies kept for other mounts)" : ", its copies removed",
+      });
       return;
     }
     const param = pccAddParam([...new Set(rules)], roidOf(cache));
