@@ -19,6 +19,7 @@ import { pccAddParam, type PccSpec, roidOf, ruleForProject } from "../lustre/pcc
 import { keptPath } from "./kept_mounts.ts";
 import { compareVersions } from "../lustre/client_check.ts";
 import { type PccMetricsHook, PccPurger } from "./pcc_purge.ts";
+import { type CacheDirs, keeperCacheDirs, localCacheDirs } from "./pcc_cache_dir.ts";
 
 /** First client version with read-only PCC (roid, ropcc). */
 export const RO_PCC_VERSION = "2.16.0";
@@ -37,6 +38,8 @@ export interface PccAttachDeps {
   /** The Lustre client version (read-only PCC needs 2.16). */
   readonly clientVersion: () => Promise<string>;
   readonly metrics?: PccMetricsHook;
+  /** The cache directories as the node sees them (default: through the keeper, else directly). */
+  readonly cacheDirs?: CacheDirs;
   /** Tick of the purge loop (tests); default 1 s. */
   readonly purgeTickMs?: number;
 }
@@ -57,12 +60,16 @@ export class PccAttach {
   readonly #deps: PccAttachDeps;
   readonly #mutex = new KeyedMutex();
   readonly #purger: PccPurger;
+  readonly #dirs: CacheDirs;
   /** Shared mount path -> mount ID its datasets were last set on. */
   readonly #synced = new Map<string, number>();
 
   constructor(deps: PccAttachDeps) {
     this.#deps = deps;
+    this.#dirs = deps.cacheDirs ??
+      (deps.keeper ? keeperCacheDirs(deps.keeper, deps.timeoutMs) : localCacheDirs(deps.mounter));
     this.#purger = new PccPurger({
+      cacheDirs: this.#dirs,
       logger: deps.logger,
       records: () => this.records(),
       run: (command, args) => this.#run(command, args),
@@ -230,12 +237,11 @@ export class PccAttach {
     });
   }
 
-  /** The cache directory exists and is not inside a Lustre mount. */
+  /** The cache directory exists and is not inside a Lustre mount (as the host sees them). */
   async #checkCache(cache: string): Promise<void> {
     let real: string;
     try {
-      real = await Deno.realPath(cache);
-      if (!(await Deno.stat(real)).isDirectory) throw new Error("not a directory");
+      real = await this.#dirs.realDirectory(cache);
     } catch (error) {
       throw new CsiError(
         Code.FAILED_PRECONDITION,
@@ -243,7 +249,7 @@ export class PccAttach {
           `${(error as Error).message}; create it on a node-local file system (NVMe)`,
       );
     }
-    const holding = (await this.#deps.mounter.mountInfo())
+    const holding = (await this.#dirs.mountInfo())
       .filter((m) => real === m.mountPoint || real.startsWith(`${m.mountPoint}/`))
       .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
     if (holding && /^(fuse\.)?lustre$/.test(holding.fsType)) {

@@ -6,8 +6,8 @@
  * until it is below `pccPurgeLowUsage`. The driver never deletes a cached
  * copy itself: Lustre does, at the detach.
  */
-import { statfs } from "node:fs/promises";
 import type { CommandResult } from "../exec/command_runner.ts";
+import type { CachedFile, CacheDirs } from "./pcc_cache_dir.ts";
 import type { Logger } from "../log.ts";
 import type { PccRecord } from "./pcc_attach.ts";
 
@@ -26,29 +26,11 @@ export interface PccPurgeDeps {
   readonly run: (command: string, args: readonly string[]) => Promise<CommandResult>;
   /** The path of a shared mount where `run` runs (the keeper's path of it). */
   readonly mountPath: (mount: string) => string;
-  /** Percent of the file system holding `dir` in use, as df shows it. */
-  readonly usedPercent?: (dir: string) => Promise<number>;
+  /** The cache directories as the node sees them. */
+  readonly cacheDirs: CacheDirs;
   readonly metrics?: PccMetricsHook;
   /** Tick of the loop (default 1000 ms); each cache dir is looked at every pccPurgeInterval. */
   readonly tickMs?: number;
-}
-
-/** One cached copy. */
-interface CachedFile {
-  readonly path: string;
-  readonly fid: string;
-  readonly size: number;
-  readonly atimeMs: number;
-}
-
-const FID_NAME = /^\[?0x[0-9a-f]+:0x[0-9a-f]+:0x[0-9a-f]+\]?$/i;
-
-/** Percent used of the file system holding `dir`: used / (used + available), rounded up. */
-export async function usedPercent(dir: string): Promise<number> {
-  const st = await statfs(dir);
-  const used = st.blocks - st.bfree;
-  const total = used + st.bavail;
-  return total === 0 ? 0 : Math.ceil((used * 100) / total);
 }
 
 /** Runs the purge of every cache directory in use, on a timer while there is one. */
@@ -112,8 +94,9 @@ export class PccPurger {
   async purge(cache: string, records: readonly PccRecord[]): Promise<number> {
     const high = Math.min(...records.map((r) => r.spec.highUsage));
     const low = Math.min(...records.map((r) => r.spec.lowUsage));
-    const measure = this.#deps.usedPercent ?? usedPercent;
-    const files = await scan(cache);
+    const dirs = this.#deps.cacheDirs;
+    const measure = (dir: string) => dirs.usedPercent(dir);
+    const files = await dirs.scan(cache);
     this.#report(cache, files);
     let used = await measure(cache);
     if (used <= high) return 0;
@@ -125,7 +108,7 @@ export class PccPurger {
       used = await measure(cache);
     }
     this.#deps.metrics?.purged(cache, detached);
-    this.#report(cache, await scan(cache));
+    this.#report(cache, await dirs.scan(cache));
     this.#deps.logger.info(
       "PCC purge of {cache}: {detached} least recently used files detached, {used}% used now",
       { cache, detached, used, high, low },
@@ -137,7 +120,7 @@ export class PccPurger {
   async #detach(mounts: readonly string[], file: CachedFile): Promise<boolean> {
     for (const mount of mounts) {
       await this.#deps.run("lfs", ["pcc", "detach_fid", this.#deps.mountPath(mount), file.fid]);
-      if (!(await exists(file.path))) return true;
+      if (!(await this.#deps.cacheDirs.exists(file.path))) return true;
     }
     this.#deps.logger.warn("PCC copy {path} stays: no shared mount could detach {fid}", {
       path: file.path,
@@ -149,38 +132,5 @@ export class PccPurger {
   #report(cache: string, files: readonly CachedFile[]): void {
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     this.#deps.metrics?.cacheScanned(cache, bytes, files.length);
-  }
-}
-
-/** Every cached copy (a file named like a FID) below `dir`; symlinks are not followed. */
-async function scan(dir: string): Promise<CachedFile[]> {
-  const files: CachedFile[] = [];
-  const walk = async (path: string) => {
-    for await (const entry of Deno.readDir(path)) {
-      const child = `${path}/${entry.name}`;
-      if (entry.isDirectory) await walk(child);
-      else if (entry.isFile && FID_NAME.test(entry.name)) {
-        const st = await Deno.lstat(child).catch(() => undefined);
-        if (st?.isFile) {
-          files.push({
-            path: child,
-            fid: entry.name.replace(/^\[|\]$/g, ""),
-            size: st.size,
-            atimeMs: st.atime?.getTime() ?? 0,
-          });
-        }
-      }
-    }
-  };
-  await walk(dir);
-  return files;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { PccPurger } from "./pcc_purge.ts";
 import { FakeLogger } from "../fake_logger.ts";
 import type { PccRecord } from "./pcc_attach.ts";
+import { localCacheDirs } from "./pcc_cache_dir.ts";
+import type { Mounter } from "../mount/mounter.ts";
+
+const FAKE_MOUNTER = { mountInfo: () => Promise.resolve([]) } as unknown as Mounter;
 
 const SPEC = { cache: "", rule: "", highUsage: 80, lowUsage: 50, intervalS: 1 };
 
@@ -28,7 +32,7 @@ Deno.test("PccPurger.purge() detaches least recently used copies until under the
         return { code: 0, stdout: "", stderr: "", durationMs: 0 };
       },
       mountPath: (mount) => `/keeper${mount}`,
-      usedPercent: () => Promise.resolve(used),
+      cacheDirs: { ...localCacheDirs(FAKE_MOUNTER), usedPercent: () => Promise.resolve(used) },
       metrics: { cacheScanned: () => {}, purged: (_c, n) => purged.push(n) },
     });
     const record: PccRecord = {
