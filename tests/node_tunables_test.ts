@@ -157,3 +157,23 @@ Deno.test("lustreParams: a stale shared mount's replacement is tuned again; a ba
   await env.unstage("pv-t");
   assert.deepEqual(await sharedMounts(env), []);
 });
+
+Deno.test("lustreParams: without a keeper namespace the driver tunes its own mount's instance", async () => {
+  await using env = await startNodeEnv({ hostNamespace: false });
+  await env.stage("pv-own", { ...TUNED });
+  const [record] = await readTuningRecords(env.stateDir);
+  const output = await new Deno.Command("nsenter", {
+    args: [
+      `--mount=/proc/${env.driver.pid}/ns/mnt`,
+      `${env.sim.bin}/lctl`,
+      "get_param",
+      "-n",
+      `llite.fs1-${record.instance}.max_read_ahead_mb`,
+    ],
+    stdout: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  assert.equal(new TextDecoder().decode(output.stdout).trim(), "1024");
+  await env.unstage("pv-own");
+  assert.deepEqual(await sharedMounts(env), []);
+});
