@@ -174,8 +174,13 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       clientOptions: spec.clientOptions,
       lustreParams: spec.lustreParams,
     };
+    // A volume given a Lustre mount of its own (unique_fsid) is cached on that instance.
+    const staged = mountAt(await mounter.mountInfo(), staging);
+    const common = await shared.find(choice);
+    const own = staged && common &&
+      (staged.major !== common.major || staged.minor !== common.minor);
     await shared.withMount(
-      choice,
+      own ? { ...choice, dedicatedTo: volumeId } : choice,
       (mount) => pcc.attach(volumeId, { mount: mount.path, staging, spec: cache }),
     );
   };

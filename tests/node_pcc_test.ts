@@ -262,3 +262,30 @@ Deno.test("hotNodes: the second read of a matching file adds no Lustre read byte
   assert.equal(usedPercent(cache), 0, "the last PCC volume leaving uncached every copy");
   await new Deno.Command("umount", { args: [cache] }).output();
 });
+
+Deno.test("hotNodes: a volume given a Lustre mount of its own (directory staged twice) is cached on that instance", async () => {
+  await using env = await startNodeEnv(V216);
+  const cache = `${env.dir}/pcc-cache`;
+  await Deno.mkdir(cache);
+  const hot = {
+    source: FS1,
+    hotNodes: "true",
+    pccCache: cache,
+    subdir: await projectDir(env, "vol-twice", 1000020),
+  };
+  await env.stage("pv-one", hot);
+  await env.stage("pv-two", hot); // same directory: unique_fsid gives pv-two its own mount
+  const kept = (await env.keeperMounts()).filter((m) =>
+    m.mountPoint.startsWith(`${env.stateDir}/keeper/mounts/`)
+  ).map((m) => m.mountPoint);
+  assert.equal(kept.length, 2, "the shared mount and pv-two's own");
+  for (const mount of kept) {
+    assert.match(
+      await clientTool(env, "lctl", "pcc", "list", mount),
+      /autocache: projid=\{1000020\}$/m,
+      mount,
+    );
+  }
+  await env.unstage("pv-two");
+  await env.unstage("pv-one");
+});
