@@ -186,6 +186,11 @@ export function controllerHandlers(
               ? { mountOptions: params.mountOptions.join(",") }
               : {}),
             ...encryptionContext(record),
+            ...(params.lustreParams.length > 0
+              ? { lustreParams: params.lustreParams.join(",") }
+              : {}),
+            ...params.pcc,
+            ...(params.striping.compression ? { compression: params.striping.compression } : {}),
           },
           accessibleTopology: r.accessibilityRequirements
             ? [{ segments: { [TOPOLOGY_KEY]: "true" } }]

@@ -14,6 +14,9 @@ import { controllerRoutes, identityRoutes, nodeRoutes, type Route } from "./driv
 import { startServer } from "./grpc/server.ts";
 import { LockTable } from "./locks.ts";
 import { DriverMetrics } from "./metrics/driver_metrics.ts";
+import { registerSharedMountInfo } from "./metrics/shared_mount_info.ts";
+import { registerPccMetrics } from "./metrics/pcc_metrics.ts";
+import { readTuningRecords } from "./node/client_tuning.ts";
 import { startHttpServer } from "./http/http_server.ts";
 import { CsiClient } from "./grpc/client.ts";
 import { Identity } from "./csi/gen/csi_pb.ts";
@@ -23,6 +26,7 @@ import { nodeHandlers } from "./node_server.ts";
 import { SystemMounter } from "./mount/system_mounter.ts";
 import { hostPathEnv, KEEPER_FOLDER, KeeperNamespace } from "./mount/mount_namespace.ts";
 import { WorkerFsGate } from "./mount/fs_gate.ts";
+import { killRunningGroups } from "./exec/spawn_bounded.ts";
 import { CONTROLLER_MOUNTS_FOLDER, NODE_MOUNTS_FOLDER } from "./node/shared_mounts.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -149,6 +153,13 @@ async function serveWith(
       `${config.stateDir}/${mode === "controller" ? CONTROLLER_MOUNTS_FOLDER : NODE_MOUNTS_FOLDER}`,
     version: DRIVER_VERSION,
   });
+  if (mode === "node") {
+    registerSharedMountInfo(metrics.registry, {
+      mountInfo: () => keeper ? keeper.mountInfo() : mounter.mountInfo(),
+      mountsDir: keeper?.mountsDir ?? `${config.stateDir}/${NODE_MOUNTS_FOLDER}`,
+      tunings: () => readTuningRecords(config.stateDir),
+    });
+  }
   const runner = new SystemRunner({
     pathEnv: config.pathEnv,
     ldLibraryPath: config.ldLibraryPath,
@@ -208,7 +219,18 @@ async function serveWith(
   });
   atExit.push(() => stateDirBind.release());
   if (mode === "node") {
-    const node = nodeHandlers({ config, runner, mounter, logger, gate, client, metrics, keeper });
+    const pccMetrics = registerPccMetrics(metrics.registry);
+    const node = nodeHandlers({
+      config,
+      runner,
+      mounter,
+      logger,
+      gate,
+      client,
+      metrics,
+      keeper,
+      pccMetrics,
+    });
     await node.prepare();
     routes.push(...nodeRoutes(node));
   } else {
@@ -328,5 +350,6 @@ if (import.meta.main) {
     console.error(`klustre-csi: ${verbose ? (error as Error)?.stack : (error as Error)?.message}`);
     return 1;
   });
+  killRunningGroups();
   Deno.exit(code);
 }

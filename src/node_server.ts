@@ -36,6 +36,11 @@ import { type FsGate, gateKey } from "./mount/fs_gate.ts";
 import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
+import { ClientTuning } from "./node/client_tuning.ts";
+import { PccAttach } from "./node/pcc_attach.ts";
+import { compressionRefusal } from "./lustre/compression.ts";
+import type { PccMetricsHook } from "./node/pcc_purge.ts";
+import type { VolumeSpec } from "./node/volume_spec.ts";
 import type { MountKeeper } from "./mount/mount_namespace.ts";
 import { Stager } from "./node/stager.ts";
 import { type Fscrypt, WorkerFscrypt } from "./crypto/fscrypt.ts";
@@ -107,12 +112,24 @@ export interface NodeDeps {
   readonly keeper?: MountKeeper;
   /** fscrypt calls for encrypted volumes (default: ioctls in worker threads). */
   readonly fscrypt?: Fscrypt;
+  /** Told the PCC cache usage and purges (hotNodes). */
+  readonly pccMetrics?: PccMetricsHook;
 }
 
 /** Builds the Node handlers. */
 export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promise<void> } {
   const { config, mounter, logger } = deps;
   const checkMs = config.commandTimeoutMs;
+  const pcc = new PccAttach({
+    runner: deps.runner,
+    mounter,
+    logger,
+    stateDir: config.stateDir,
+    timeoutMs: checkMs,
+    keeper: deps.keeper,
+    clientVersion: () => deps.client.version(),
+    metrics: deps.pccMetrics,
+  });
   const shared = new SharedMounts({
     runner: deps.runner,
     mounter,
@@ -126,6 +143,14 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     clientReady: () => deps.client.requireReady(),
     keeper: deps.keeper,
     gate: deps.gate,
+    afterMount: (path, info) => pcc.mounted(path, info.id),
+    tuning: new ClientTuning({
+      runner: deps.runner,
+      logger,
+      stateDir: config.stateDir,
+      timeoutMs: checkMs,
+      keeper: deps.keeper,
+    }),
   });
   const stager = new Stager({
     mounter,
@@ -148,6 +173,25 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     timeoutMs: checkMs,
   });
   const defaultMountOptions = config.defaultMountOptions;
+  /** Adds a hotNodes volume to its shared mount's PCC dataset (again, on a retried stage). */
+  const attachPcc = async (volumeId: string, staging: string, spec: VolumeSpec) => {
+    const cache = spec.pcc;
+    if (!cache) return;
+    const choice = {
+      source: spec.source,
+      clientOptions: spec.clientOptions,
+      lustreParams: spec.lustreParams,
+    };
+    // A volume given a Lustre mount of its own (unique_fsid) is cached on that instance.
+    const staged = mountAt(await mounter.mountInfo(), staging);
+    const common = await shared.find(choice);
+    const own = staged && common &&
+      (staged.major !== common.major || staged.minor !== common.minor);
+    await shared.withMount(
+      own ? { ...choice, dedicatedTo: volumeId } : choice,
+      (mount) => pcc.attach(volumeId, { mount: mount.path, staging, spec: cache }),
+    );
+  };
   const bindDeps = {
     mounter,
     kubeletDir: config.kubeletDir,
@@ -159,6 +203,45 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
     kmsTimeoutMs: config.commandTimeoutMs,
   };
   const unlocked = new UnlockedVolumes(config.stateDir);
+  /**
+   * Stages a volume (mount and bind), unlocking an encrypted one with its key before the bind and
+   * attaching a hotNodes one to its cache: the same for NodeStage and for a publish that stages.
+   */
+  const stageVolume = async (
+    staging: string,
+    spec: VolumeSpec,
+    options: {
+      volumeId: string;
+      readOnly: boolean;
+      repair: boolean;
+      secrets: Readonly<Record<string, string>>;
+    },
+  ) => {
+    const { volumeId, readOnly, repair, secrets } = options;
+    const volumeEncryption = spec.encryption;
+    let unlockedAt = "";
+    const unlock = volumeEncryption &&
+      (async (mount: SharedMount) => {
+        await unlockVolume(encryption, {
+          volumeId,
+          mountPath: mount.path,
+          dir: spec.dir,
+          encryption: volumeEncryption,
+          secrets,
+        });
+        unlockedAt = mount.path;
+      });
+    await stager.stage(staging, spec, { volumeId, readOnly, repair, unlock });
+    if (volumeEncryption && unlockedAt) {
+      await unlocked.remember({
+        staging,
+        volumeId,
+        keyIdentifier: volumeEncryption.keyIdentifier,
+        mountPath: unlockedAt,
+      });
+    }
+    await attachPcc(volumeId, staging, spec);
+  };
   /** Staging and its repairs, one at a time per staging path. */
   const stagingMutex = new KeyedMutex();
   const kubeletPath = (context: CallContext, field: string, path: string) =>
@@ -167,6 +250,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
   const handlers: NodeHandlers & { prepare(): Promise<void> } = {
     async prepare() {
       await stager.prepare();
+      await pcc.resume();
     },
 
     async nodeStageVolume(r) {
@@ -176,6 +260,16 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const access = requireMountCapability(context, r.volumeCapability);
       const spec = resolveSpec(context, r, { access, defaultMountOptions });
       publishFlags(context, spec, config.allowSuidDevVolumes); // refused now rather than at publish
+      if (spec.compression !== undefined) {
+        const version = await deps.client.version().catch(() => "");
+        const refusal = compressionRefusal(spec.compression, version);
+        if (refusal) {
+          throw new CsiError(
+            Code.FAILED_PRECONDITION,
+            `Cannot stage volume "${volumeId}": ${refusal}`,
+          );
+        }
+      }
       const readOnly = spec.readOnly || access.readOnlyMode;
       return await runOperation(context, staging, () =>
         stagingMutex.run(staging, async () => {
@@ -184,6 +278,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             await stager.isStale(staging, existing, STAGING_PATH);
           if (existing && !repair) {
             if (await stager.isStagedAs(existing, spec) && isReadOnly(existing) === readOnly) {
+              await attachPcc(volumeId, staging, spec);
               return {};
             }
             throw new CsiError(
@@ -195,28 +290,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           }
           // A stale mount stays on the staging path until its replacement is ready.
           if (!repair) await Deno.mkdir(staging, { recursive: true });
-          const volumeEncryption = spec.encryption;
-          let unlockedAt = "";
-          const unlock = volumeEncryption &&
-            (async (mount: SharedMount) => {
-              await unlockVolume(encryption, {
-                volumeId,
-                mountPath: mount.path,
-                dir: spec.dir,
-                encryption: volumeEncryption,
-                secrets: r.secrets,
-              });
-              unlockedAt = mount.path;
-            });
-          await stager.stage(staging, spec, { volumeId, readOnly, repair, unlock });
-          if (volumeEncryption && unlockedAt) {
-            await unlocked.remember({
-              staging,
-              volumeId,
-              keyIdentifier: volumeEncryption.keyIdentifier,
-              mountPath: unlockedAt,
-            });
-          }
+          await stageVolume(staging, spec, { volumeId, readOnly, repair, secrets: r.secrets });
           return {};
         }));
     },
@@ -252,6 +326,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           }
           await unlocked.forget(staging);
         }
+        await pcc.detach(volumeId);
         await shared.releaseUnused();
         deps.metrics?.volumeForgotten(volumeId);
         return {};
@@ -295,7 +370,14 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
               { path: staging, volumeId },
             );
           }
-          await stager.stage(staging, spec, { volumeId, readOnly: stagedReadOnly, repair: true });
+          // Publish carries its own secrets (node-publish-secret): an encrypted class names the
+          // same Secret there so that a publish can unlock what it stages (docs/encryption.md).
+          await stageVolume(staging, spec, {
+            volumeId,
+            readOnly: stagedReadOnly,
+            repair: true,
+            secrets: r.secrets,
+          });
         });
         const mounts = await mounter.mountInfo();
         const staged = mountAt(mounts, staging);

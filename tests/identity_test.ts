@@ -16,11 +16,11 @@ async function fakeTools(dir: string, tools: { mount?: string; lctl?: string }) 
 }
 
 /** Retries an assertion for up to 3 s: log lines arrive through a pipe. */
-async function eventually(check: () => void): Promise<void> {
+async function eventually(check: () => void | Promise<void>): Promise<void> {
   const deadline = Date.now() + 3000;
   while (true) {
     try {
-      return check();
+      return await check();
     } catch (error) {
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -110,12 +110,15 @@ Deno.test("Probe() answers at once when a tool hangs, and the hung tool is kille
   assert.equal(probe.ready, true);
   assert.ok(Date.now() - started < 4000, `Probe took ${Date.now() - started} ms`);
   await eventually(() => assert.match(driver.logs(), /Lustre client not ready: .*did not finish/));
-  const sleeping = await new Deno.Command("pgrep", { args: ["-f", "sleep 3607"] }).output();
-  assert.equal(
-    new TextDecoder().decode(sleeping.stdout).trim(),
-    "",
-    "the hung tool was not killed",
-  );
+  // The log line comes when the timeout fires; the kill and the reaping follow it.
+  await eventually(async () => {
+    const sleeping = await new Deno.Command("pgrep", { args: ["-f", "sleep 3607"] }).output();
+    assert.equal(
+      new TextDecoder().decode(sleeping.stdout).trim(),
+      "",
+      "the hung tool was not killed",
+    );
+  });
 });
 
 Deno.test("the server never logs secrets or service-account tokens, even at trace", async () => {

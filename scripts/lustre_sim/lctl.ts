@@ -111,8 +111,10 @@ function setParam(ctx: StandInContext, args: string[]): number {
           m.instance === p.record?.instance && m.fs === p.record.fs
         );
         if (!record) continue;
-        if (p.name.endsWith(".stats")) record.startMs = Date.now();
-        else record.params[p.name] = value;
+        if (p.name.endsWith(".stats")) {
+          record.startMs = Date.now();
+          delete record.reads;
+        } else record.params[p.name] = value;
       }
     });
   }

@@ -6,6 +6,7 @@ import type { StandInContext } from "./stand_in.ts";
 import { getopt } from "./getopt.ts";
 import { describeError, locate } from "./client_mounts.ts";
 import { type PccDataset, updateState } from "./state.ts";
+import { compareVersions } from "./options.ts";
 
 const OPEN_ATTACH = 0x02;
 const IO_ATTACH = 0x04;
@@ -21,17 +22,45 @@ const STRERROR: Record<number, string> = {
   22: "Invalid argument",
 };
 
-/** Checks a rule like `projid={500 600}&fname={*.h5},uid={1001}`. */
+/**
+ * Checks a rule like `projid={500 600}&fname={*.h5},uid={1001}` or `size>{1M}&uid<{1500}`:
+ * `=` takes a list, `<`/`>` one number (uid, gid, projid, size); fname only `=`.
+ */
 export function isValidRule(rule: string): boolean {
   return rule.split(",").every((conj) =>
     conj !== "" && conj.split("&").every((expr) => {
-      const m = /^(uid|gid|projid|fname)=\{([^{}]+)\}$/.exec(expr);
+      const m = /^(uid|gid|projid|fname|size)([=<>])\{([^{}]+)\}$/.exec(expr);
       if (!m) return false;
-      const values = m[2].split(" ").filter((v) => v !== "");
-      if (values.length === 0) return false;
-      return m[1] === "fname" || values.every((v) => /^\d+$/.test(v) && Number(v) <= 0xffffffff);
+      const [, field, op, list] = m;
+      const values = list.split(" ").filter((v) => v !== "");
+      if (values.length === 0 || (op !== "=" && (values.length !== 1 || field === "fname"))) {
+        return false;
+      }
+      if (field === "fname") return true;
+      const number = field === "size" ? /^\d+[KMGTP]?$/i : /^\d+$/;
+      return values.every((v) => number.test(v) && parseInt(v) <= 0xffffffff);
     })
   );
+}
+
+/** `lctl pcc del|clear` without -k: every cached copy (a FID-named file) of the dataset goes. */
+function uncacheAll(dir: string): void {
+  const walk = (path: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(path)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = `${path}/${e.name}`;
+      if (e.isDirectory) walk(child);
+      else if (e.isFile && /^0x[0-9a-f]+:0x[0-9a-f]+:0x[0-9a-f]+$/i.test(e.name)) {
+        Deno.removeSync(child);
+      }
+    }
+  };
+  walk(dir);
 }
 
 /** Parses `RULE [key=value ...]` into a dataset, or returns the errno the kernel gives. */
@@ -93,6 +122,7 @@ export function lctlPcc(ctx: StandInContext, args: string[]): number {
   }
   const [mnt, pccPath] = parsed.positionals;
   const param = parsed.opts.find(([k]) => k === "p")?.[1];
+  const keep = parsed.opts.some(([k]) => k === "k");
   if (!mnt || ((sub === "add" || sub === "del") && !pccPath)) {
     ctx.err(`${sub}: missing mount point${sub === "add" || sub === "del" ? " or PCC path" : ""}`);
     return 4;
@@ -135,11 +165,13 @@ export function lctlPcc(ctx: StandInContext, args: string[]): number {
         }
         return 0;
       case "clear":
+        if (!keep) record.pcc.forEach((d) => uncacheAll(d.path));
         record.pcc = [];
         return 0;
       case "del": {
         const i = record.pcc.findIndex((d) => d.path === pccPath);
         if (i < 0) return fail(`del ${pccPath}`, 2);
+        if (!keep) uncacheAll(record.pcc[i].path);
         record.pcc.splice(i, 1);
         return 0;
       }
@@ -147,6 +179,13 @@ export function lctlPcc(ctx: StandInContext, args: string[]): number {
         const cmd = `add ${pccPath} ${param}`;
         const d = parsePccParam(pccPath, param!);
         if (typeof d === "number") return fail(cmd, d);
+        // Read-only PCC (roid, ropcc) came with 2.16; older kernels refuse the keys.
+        if (
+          (d.roid !== 0 || /\bropcc=/.test(param!)) &&
+          compareVersions(ctx.state.version, "2.16.0") < 0
+        ) {
+          return fail(cmd, 22);
+        }
         try {
           if (!Deno.statSync(pccPath).isDirectory) return fail(cmd, 20);
         } catch {

@@ -30,3 +30,10 @@ Deno.test("parsePccParam() applies default flags and the kernel's checks", () =>
   ];
   for (const [path, param] of cases) assert.equal(parsePccParam(path, param), 22, param);
 });
+
+Deno.test("isValidRule() accepts lctl-pcc(8)'s comparisons and size", () => {
+  for (const ok of ["projid={100}&size>{1M}&size<{500G}", "projid>{100}&projid<{110}"]) {
+    assert.ok(isValidRule(ok), ok);
+  }
+  for (const bad of ["fname>{a}", "uid<{1 2}", "size={x}"]) assert.ok(!isValidRule(bad), bad);
+});

@@ -6,6 +6,7 @@ import { lfsDf, lfsGetname } from "./lfs_df.ts";
 import { lfsGetdirstripe, lfsGetstripe, lfsMkdir, lfsSetstripe } from "./lfs_layout.ts";
 import { usage } from "./lfs_help.ts";
 import { lfsPoolList } from "./lfs_pool.ts";
+import { lfsPcc } from "./lfs_pcc.ts";
 
 /** A subcommand gets the context and its own arguments; returns the exit status. */
 export type LfsCommand = (ctx: StandInContext, args: string[]) => number;
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, LfsCommand> = {
   setdirstripe: lfsMkdir,
   getdirstripe: lfsGetdirstripe,
   pool_list: lfsPoolList,
+  pcc: lfsPcc,
 };
 
 function main(ctx: StandInContext): number {

@@ -9,6 +9,12 @@ import { describeError, ErrnoError, locate, type SimLocation } from "./client_mo
 import { parseSize } from "./format.ts";
 import { getXattr, removeXattr, setXattr } from "./xattr.ts";
 import type { FileSystemConfig } from "./state.ts";
+import { compareVersions } from "./options.ts";
+
+/** First client whose lfs and llite know client-side data compression (`--compress`). */
+export const COMPRESSION_VERSION = "2.17.0";
+/** Compression algorithms of `--compress TYPE[:LEVEL]`. */
+const COMPRESS_TYPES = ["none", "gzip", "lz4", "lz4fast", "lz4hc", "lzo", "zstd", "zstdfast"];
 
 const LOV_XATTR = "user.lustre_sim.lov";
 const LMV_XATTR = "user.lustre_sim.lmv";
@@ -23,6 +29,24 @@ interface Layout {
   size: number;
   offset: number;
   pool: string;
+  /** Client-side data compression (2.17): the layout becomes one composite component. */
+  compr?: { type: string; level: number; chunkKb: number };
+}
+
+/** Parses `--compress TYPE[:LEVEL]` and `--compress-chunk SIZE`; an error message or the value. */
+function parseCompression(
+  type: string,
+  chunk: string | undefined,
+): string | { type: string; level: number; chunkKb: number } {
+  const m = /^([a-z0-9]+)(?::(\d+))?$/.exec(type);
+  if (!m || !COMPRESS_TYPES.includes(m[1])) return `invalid compression type '${type}'`;
+  const level = m[2] === undefined ? 0 : Number(m[2]);
+  if (level > 15) return `invalid compression level '${m[2]}'`;
+  const bytes = chunk === undefined ? 65536 : parseSize(chunk, 1024);
+  if (bytes === null || bytes < 65536 || bytes > 2 ** 31 || (bytes & (bytes - 1)) !== 0) {
+    return `invalid compression chunk size '${chunk}'`;
+  }
+  return { type: m[1], level, chunkKb: bytes / 1024 };
 }
 
 function parentDir(path: string): string {
@@ -37,6 +61,10 @@ function fsConfig(ctx: StandInContext, loc: SimLocation): FileSystemConfig {
 
 /** `lfs setstripe [-c N] [-S SIZE] [-i IDX] [-p POOL] [-d] PATH`. */
 export function lfsSetstripe(ctx: StandInContext, args: string[]): number {
+  // Older lfs does not know the compression options at all.
+  const compression = compareVersions(ctx.state.version, COMPRESSION_VERSION) >= 0
+    ? { compress: ["compress", true], "compress-chunk": ["compress-chunk", true] }
+    : {};
   const parsed = getopt(args, "c:S:i:o:p:dE:", {
     "stripe-count": ["c", true],
     "stripe-size": ["S", true],
@@ -45,6 +73,7 @@ export function lfsSetstripe(ctx: StandInContext, args: string[]): number {
     pool: ["p", true],
     delete: ["d", false],
     "component-end": ["E", true],
+    ...compression as Record<string, [string, boolean]>,
   });
   if (parsed.error) return usage(ctx, "setstripe", parsed.error);
   if (parsed.positionals.length === 0) return usage(ctx, "setstripe", "missing filename|dirname");
@@ -73,6 +102,16 @@ export function lfsSetstripe(ctx: StandInContext, args: string[]): number {
       }
       layout.offset = Number(value);
     } else if (opt === "p") layout.pool = value;
+  }
+  const compress = parsed.opts.findLast(([k]) => k === "compress")?.[1];
+  const chunk = parsed.opts.findLast(([k]) => k === "compress-chunk")?.[1];
+  if (compress !== undefined || chunk !== undefined) {
+    const compr = parseCompression(compress ?? "none", chunk);
+    if (typeof compr === "string") {
+      ctx.err(`lfs setstripe: ${compr}`);
+      return 22;
+    }
+    layout.compr = compr;
   }
   let rc = 0;
   for (const path of parsed.positionals) {
@@ -152,6 +191,25 @@ export function lfsGetstripe(ctx: StandInContext, args: string[]): number {
       if (only) {
         const value = { c: l.count, S: l.size, i: l.offset, p: l.pool }[only as "c"];
         ctx.out(String(value));
+      } else if (isDir && stored?.compr) {
+        // A compressed default is one composite component covering the whole file.
+        const c = stored.compr;
+        ctx.out(`  lcm_layout_gen:    0`);
+        ctx.out(`  lcm_mirror_count:  1`);
+        ctx.out(`  lcm_entry_count:   1`);
+        ctx.out(`    lcme_id:             N/A`);
+        ctx.out(`    lcme_mirror_id:      N/A`);
+        ctx.out(`    lcme_flags:          ${c.type === "none" ? "0" : "compress"}`);
+        ctx.out(`    lcme_extent.e_start: 0`);
+        ctx.out(`    lcme_extent.e_end:   EOF`);
+        ctx.out(`    lcme_compr_type:     ${c.type}`);
+        ctx.out(`    lcme_compr_lvl:      ${c.level}`);
+        ctx.out(`    lcme_compr_chunk_kb: ${c.chunkKb}`);
+        ctx.out(
+          `      stripe_count:  ${l.count}       stripe_size:   ${l.size}       pattern:       raid0${
+            c.type === "none" ? "" : ",compress"
+          }       stripe_offset: ${l.offset}` + (l.pool ? `       pool:          ${l.pool}` : ""),
+        );
       } else if (isDir) {
         ctx.out(
           `stripe_count:  ${l.count} stripe_size:   ${l.size} pattern:       raid0 stripe_offset: ${l.offset}` +

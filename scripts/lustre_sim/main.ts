@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { down, up } from "./cluster.ts";
 import { applyFault, FAULT_KINDS, FaultUsageError } from "./faults.ts";
-import { parseConfig, readState } from "./state.ts";
+import { parseConfig, readState, updateState } from "./state.ts";
+import { readThrough } from "./pcc_cache.ts";
 
 const HELP = `lustre-sim: Lustre client simulator (docs/simulator.md)
 
@@ -13,6 +14,8 @@ Usage:
   lustre-sim fault --root DIR KIND [ARGS]   switch a fault (below)
   lustre-sim down --root DIR                unmount and stop everything; safe to repeat
   lustre-sim status --root DIR              print the state as JSON
+  lustre-sim read --root DIR FILE...        read files as a client would: through read-only PCC
+                                            when a dataset's rule matches, counted in llite.*.stats
   lustre-sim --help
 
 Faults:
@@ -108,6 +111,9 @@ export function main(args: string[]): number {
         console.log(applyFault(absRoot, kind, faultArgs));
         return 0;
       }
+      case "read":
+        for (const file of parsed.positionals) console.log(readFile(absRoot, file));
+        return 0;
       default:
         console.error(`lustre-sim: unknown command "${command}" (see --help)`);
         return 2;
@@ -120,6 +126,24 @@ export function main(args: string[]): number {
     console.error(`lustre-sim ${command}: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
+}
+
+/** Reads one file through its client instance; counts Lustre reads on the instance. */
+function readFile(root: string, file: string): string {
+  return updateState(root, (s) => {
+    const r = readThrough(s, file);
+    const record = s.runtime.mounts.find((m) => m.fs === r.fs && m.instance === r.instance);
+    if (record && r.lustreBytes > 0) {
+      const reads = record.reads ?? { count: 0, min: r.lustreBytes, max: 0, sum: 0 };
+      record.reads = {
+        count: reads.count + 1,
+        min: Math.min(reads.min, r.lustreBytes),
+        max: Math.max(reads.max, r.lustreBytes),
+        sum: reads.sum + r.lustreBytes,
+      };
+    }
+    return `${file}: ${r.bytes} bytes from ${r.from} (${r.fs}-${r.instance})`;
+  });
 }
 
 if (import.meta.main) Deno.exit(main(Deno.args));

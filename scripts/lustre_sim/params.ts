@@ -110,11 +110,20 @@ export function paramValue(p: Param): string {
     const now = Date.now() / 1000;
     const start = (p.record?.startMs ?? Date.now()) / 1000;
     const row = (label: string, v: number) => `${label.padEnd(25)} ${v.toFixed(9)} secs.nsecs`;
+    const reads = p.record?.reads;
     return [
       "",
       row("snapshot_time", now),
       row("start_time", start),
       row("elapsed_time", now - start),
+      // Zero-count counters are omitted, as by the kernel.
+      ...(reads && reads.count > 0
+        ? [
+          `${
+            "read_bytes".padEnd(25)
+          } ${reads.count} samples [bytes] ${reads.min} ${reads.max} ${reads.sum}`,
+        ]
+        : []),
     ].join("\n");
   }
   return p.record?.params[p.name] ?? p.def.def;

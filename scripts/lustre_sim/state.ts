@@ -86,6 +86,8 @@ export interface ClientMount {
   params: Record<string, string>;
   pcc: PccDataset[];
   startMs: number;
+  /** Reads served from Lustre (`lustre-sim read`), shown as read_bytes in llite.*.stats. */
+  reads?: { count: number; min: number; max: number; sum: number };
 }
 
 /** Quota limits in KiB (blocks) and inode counts; 0 = unlimited. */

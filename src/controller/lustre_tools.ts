@@ -1,6 +1,7 @@
 /** The lfs calls of provisioning: project IDs, project quotas, default striping. */
 import type { CommandRunner } from "../exec/command_runner.ts";
 import type { Striping } from "./parameters.ts";
+import { compressionArgs } from "../lustre/compression.ts";
 
 /** Sets project ID `id` and the inherit flag on `dir` and everything in it. */
 export async function setProject(
@@ -48,6 +49,9 @@ export async function setStriping(
   if (striping.count !== undefined) args.push("-c", String(striping.count));
   if (striping.size !== undefined) args.push("-S", striping.size);
   if (striping.pool !== undefined) args.push("-p", striping.pool);
+  if (striping.compression !== undefined) {
+    args.push(...compressionArgs(striping.compression, striping.compressionChunk));
+  }
   if (args.length === 1) return;
   await runner.run("lfs", [...args, dir], { timeoutMs });
 }

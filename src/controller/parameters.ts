@@ -10,6 +10,9 @@ import {
 } from "../lustre/source.ts";
 import { parseMountOptionList } from "../lustre/mount_options.ts";
 import { type EncryptionParams, parseEncryption } from "./encryption_params.ts";
+import { formatClientParam, parseClientParams } from "../lustre/client_params.ts";
+import { parsePcc, PCC_KEYS } from "../lustre/pcc_params.ts";
+import { checkCompression, checkCompressionChunk } from "../lustre/compression.ts";
 
 /** What happens to a volume's directory when its PV is deleted. */
 export type DeletePolicy = "delete" | "retain" | "archive";
@@ -19,6 +22,10 @@ export interface Striping {
   readonly count?: number;
   readonly size?: string;
   readonly pool?: string;
+  /** Client-side data compression `TYPE[:LEVEL]` (Lustre 2.17), e.g. `lz4:3`. */
+  readonly compression?: string;
+  /** Compression chunk size, e.g. `1M`. */
+  readonly compressionChunk?: string;
 }
 
 /** Parsed StorageClass parameters. */
@@ -42,6 +49,10 @@ export interface ProvisionParams {
   readonly gid?: number;
   /** Client encryption (fscrypt) of the volume's directory, and where its key lives. */
   readonly encryption?: EncryptionParams;
+  /** Client tunables for the nodes (`lustreParams`), canonical and sorted; passed in the volume context. */
+  readonly lustreParams: readonly string[];
+  /** PCC (hotNodes) parameters as given, checked; passed to the nodes in the volume context. */
+  readonly pcc: Readonly<Record<string, string>>;
 }
 
 /** PVC and PV names the external-provisioner passes with --extra-create-metadata. */
@@ -68,6 +79,10 @@ export const PARAMETER_DEFAULTS: Readonly<Record<string, string>> = {
   gid: "",
   encryption: "false",
   kms: "",
+  lustreParams: "",
+  ...PCC_KEYS,
+  compression: "",
+  compressionChunk: "",
 };
 
 const PVC_NAME = "csi.storage.k8s.io/pvc/name";
@@ -142,6 +157,12 @@ export function parseParameters(
       ),
       ...(value("gid") !== "" ? { gid: integer("gid", value("gid"), 0, MAX_ID) } : {}),
       ...parseEncryption(value("encryption"), value("kms")),
+      pcc: pccParameters(parameters),
+      lustreParams: check(
+        "lustreParams",
+        value("lustreParams"),
+        () => parseClientParams(value("lustreParams")).map(formatClientParam),
+      ),
     },
     metadata: {
       pvcName: parameters[PVC_NAME],
@@ -215,10 +236,21 @@ function parseStriping(value: (key: string) => string): Striping {
   if (pool !== "" && !/^[A-Za-z0-9_-]{1,15}$/.test(pool)) {
     throw new TypeError(`parameter "pool" "${pool}" is not a Lustre pool name`);
   }
+  const compression = value("compression");
+  const chunk = value("compressionChunk");
+  if (compression !== "") check("compression", compression, () => checkCompression(compression));
+  if (chunk !== "") {
+    if (compression === "") {
+      throw new TypeError('parameter "compressionChunk" needs parameter "compression"');
+    }
+    check("compressionChunk", chunk, () => checkCompressionChunk(chunk));
+  }
   return {
     ...(count !== "" ? { count: integer("stripeCount", count, -1, 2000) } : {}),
     ...(size !== "" ? { size } : {}),
     ...(pool !== "" ? { pool } : {}),
+    ...(compression !== "" ? { compression } : {}),
+    ...(chunk !== "" ? { compressionChunk: chunk } : {}),
   };
 }
 
@@ -256,6 +288,17 @@ export function parseMode(text: string): number {
     );
   }
   return mode;
+}
+
+/** The PCC parameters given (checked together; the node reads them from the volume context). */
+function pccParameters(parameters: Readonly<Record<string, string>>): Record<string, string> {
+  parsePcc((key) => parameters[key]);
+  return Object.fromEntries(
+    Object.keys(PCC_KEYS).filter((k) => k in parameters).map((k) => [
+      k,
+      parameters[k],
+    ]),
+  );
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

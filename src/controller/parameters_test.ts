@@ -75,3 +75,56 @@ Deno.test("parseParameters() reads encryption and kms, refusing one without the 
   );
   assert.throws(() => parseParameters({ ...base, kms: "kmip" }), /needs parameter "encryption"/);
 });
+
+Deno.test("parseParameters() takes lustreParams in canonical form and refuses unknown tunables by name", () => {
+  const { params } = parseParameters({
+    source: "10.0.0.1@tcp:/fs1",
+    lustreParams: "osc.*.max_rpcs_in_flight=16 llite.max_read_ahead_mb=1024",
+  });
+  assert.deepEqual(params.lustreParams, [
+    "llite.max_read_ahead_mb=1024",
+    "osc.max_rpcs_in_flight=16",
+  ]);
+  assert.throws(
+    () => parseParameters({ source: "10.0.0.1@tcp:/fs1", lustreParams: "ldlm.lru_size=0" }),
+    /parameter "lustreParams" .* "ldlm\.lru_size" is not an allowed client tunable/,
+  );
+});
+
+Deno.test("parseParameters() checks the hotNodes parameters and keeps those given for the volume context", () => {
+  const { params } = parseParameters({
+    source: "10.0.0.1@tcp:/fs1",
+    hotNodes: "true",
+    pccCache: "/csi-pcc",
+    pccAutocache: "fname={*.h5}",
+  });
+  assert.deepEqual(params.pcc, {
+    hotNodes: "true",
+    pccCache: "/csi-pcc",
+    pccAutocache: "fname={*.h5}",
+  });
+  assert.throws(
+    () =>
+      parseParameters({
+        source: "10.0.0.1@tcp:/fs1",
+        hotNodes: "true",
+        pccCache: "/c",
+        pccPurgeLowUsage: "95",
+      }),
+    /"pccPurgeLowUsage" 95 must be below "pccPurgeHighUsage" 90/,
+  );
+});
+
+Deno.test("parseParameters() takes compression and its chunk into the striping, and refuses a chunk alone", () => {
+  const { params } = parseParameters({
+    source: "10.0.0.1@tcp:/fs1",
+    compression: "zstd:3",
+    compressionChunk: "1M",
+    stripeCount: "2",
+  });
+  assert.deepEqual(params.striping, { count: 2, compression: "zstd:3", compressionChunk: "1M" });
+  assert.throws(
+    () => parseParameters({ source: "10.0.0.1@tcp:/fs1", compressionChunk: "1M" }),
+    /"compressionChunk" needs parameter "compression"/,
+  );
+});

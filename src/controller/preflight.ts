@@ -11,6 +11,8 @@ import type { LustreSource } from "../lustre/source.ts";
 import { listPools, projectQuotaState } from "./lustre_tools.ts";
 import type { ProvisionParams } from "./parameters.ts";
 import { stepFailure } from "./step_error.ts";
+import { compressionRefusal } from "../lustre/compression.ts";
+import { parseVersion } from "../lustre/client_check.ts";
 
 /** How long an "enabled" answer of the quota check is trusted, per file system. */
 const QUOTA_ENABLED_TTL_MS = 5 * 60_000;
@@ -48,6 +50,15 @@ export class Preflight {
   ): Promise<string | undefined> {
     const { runner } = this.#deps;
     const timeoutMs = this.#deps.config.commandTimeoutMs;
+    const compression = params.striping.compression;
+    if (compression !== undefined) {
+      const version = await runner.run("lctl", ["get_param", "-n", "version"], { timeoutMs })
+        .then((r) => parseVersion(r.stdout), () => "");
+      const refusal = compressionRefusal(compression, version);
+      if (refusal) {
+        throw new CsiError(Code.FAILED_PRECONDITION, `Cannot create volume "${name}": ${refusal}`);
+      }
+    }
     const pool = params.striping.pool;
     if (pool !== undefined) {
       let pools: string[];

@@ -25,6 +25,8 @@ const STRIPING_NAMES: Readonly<Record<string, string>> = {
   count: "stripeCount",
   size: "stripeSize",
   pool: "pool",
+  compression: "compression",
+  compressionChunk: "compressionChunk",
 };
 
 /**

@@ -14,6 +14,7 @@ import {
 import { checkToolLoader } from "./loader_check.ts";
 import { checkKubeletDir, checkSocket } from "./node_checks.ts";
 import { checkRootSquash, type RootSquashCheckDeps } from "./root_squash_check.ts";
+import { type AppliedTuning, checkTunings } from "./tuning_check.ts";
 
 /** What to check. */
 export interface DoctorOptions {
@@ -37,6 +38,8 @@ export interface DoctorDeps {
   readonly describe?: (command: string) => Promise<ToolLaunch>;
   /** Reads mounts and probes root squash; undefined skips the "root squash" checks. */
   readonly rootSquash?: RootSquashCheckDeps;
+  /** The client tunables the node plugin applied; undefined skips the "client tunables" check. */
+  readonly tunings?: () => Promise<readonly AppliedTuning[]>;
 }
 
 /** Runs the checks (independent ones at once) and lists them in a fixed order. */
@@ -74,6 +77,9 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
     ? (await Promise.all(options.sources.map((source) => checkRootSquash(source, squash))))
       .filter((r): r is CheckResult => r !== undefined)
     : [];
+  // Shown only on a node with tuned shared mounts.
+  const tunings = deps.tunings ? await deps.tunings() : [];
+  const tuning = tunings.length > 0 ? await checkTunings(tunings, lustre) : undefined;
   return [
     ...(loader ? [loader] : []),
     ...tools,
@@ -81,6 +87,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
     nids.result,
     ...mgs,
     ...squashes,
+    ...(tuning ? [tuning] : []),
     kubelet,
     ...(socket ? [socket] : []),
   ];

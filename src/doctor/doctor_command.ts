@@ -8,6 +8,7 @@ import { ConfigError, type ConfigSources, parseConfig, settingFlagOptions } from
 import type { CommandRunner, LaunchDescriber } from "../exec/command_runner.ts";
 import { type LustreSource, parseLustreSource } from "../lustre/source.ts";
 import { failed, formatReport } from "./check_result.ts";
+import { readTuningRecords } from "../node/client_tuning.ts";
 import { runDoctor } from "./doctor.ts";
 import { parseMountInfo } from "../mount/mountinfo.ts";
 import { rootSquashReason } from "../controller/root_squash.ts";
@@ -90,6 +91,7 @@ export async function runDoctorCommand(
   }, {
     runner,
     describe: runner.describe?.bind(runner),
+    tunings: () => readTuningRecords(config.stateDir),
     isDirectory: deps.isDirectory,
     rootSquash: {
       mountInfo: async () => parseMountInfo(await Deno.readTextFile("/proc/self/mountinfo")),

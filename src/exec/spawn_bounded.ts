@@ -24,6 +24,17 @@ export interface SpawnOptions {
 
 const decoder = new TextDecoder();
 
+/** Process groups started here and not finished yet (this thread's only). */
+const running = new Set<number>();
+
+/**
+ * Kills every process group still running from this thread: called at exit, so a tool that
+ * outlives the driver (a hung `lctl`) is not left behind as an orphan.
+ */
+export function killRunningGroups(): void {
+  for (const pid of running) killGroup(pid);
+}
+
 /**
  * Spawns `file` with `args`; "timeout" once `timeoutMs` passed (the group
  * was killed).
@@ -43,7 +54,9 @@ export async function spawnBounded(
     stderr: "piped",
     detached: true,
   }).spawn();
+  running.add(child.pid);
   const output = child.output();
+  output.then(() => running.delete(child.pid), () => running.delete(child.pid));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), options.timeoutMs);
@@ -53,6 +66,7 @@ export async function spawnBounded(
   const durationMs = Math.round(performance.now() - started);
   if (result === "timeout") {
     killGroup(child.pid);
+    running.delete(child.pid);
     await reap(output, options.reapGraceMs ?? 2000);
     return { timeout: true, durationMs };
   }

@@ -18,6 +18,8 @@ import { compareVersions } from "../lustre/client_check.ts";
 import type { LustreSource } from "../lustre/source.ts";
 import type { MountKeeper } from "../mount/mount_namespace.ts";
 import { ensureKeptMount, keptPath, releaseKeptMount, REPLACEMENT_SUFFIX } from "./kept_mounts.ts";
+import type { ClientTuning } from "./client_tuning.ts";
+import { type ClientParam, formatClientParam } from "../lustre/client_params.ts";
 
 /** Folder of the node plugin's shared mounts below the state dir. */
 export const NODE_MOUNTS_FOLDER = "mounts";
@@ -53,6 +55,10 @@ export interface SharedMountsDeps {
    * then attached into this namespace at its usual path as a bind.
    */
   readonly keeper?: MountKeeper;
+  /** Applies client tunables (`lustreParams`) to a shared mount's instance. */
+  readonly tuning?: ClientTuning;
+  /** Runs after each ensure of a shared mount (PCC datasets are set again on a new instance). */
+  readonly afterMount?: (path: string, info: MountInfo) => Promise<void>;
 }
 
 /** Which shared mount a volume uses. */
@@ -61,6 +67,8 @@ export interface MountChoice {
   readonly clientOptions: readonly string[];
   /** Set for a volume that needs a Lustre mount of its own (unique_fsid). */
   readonly dedicatedTo?: string;
+  /** Client tunables of the instance; different tunables get a client instance of their own. */
+  readonly lustreParams?: readonly ClientParam[];
 }
 
 /** A shared mount ready for binding from. */
@@ -114,7 +122,16 @@ export class SharedMounts {
       // Concurrent callers share one mount attempt (one timeout, not one each).
       const info = await this.#flights.run(
         path,
-        () => this.#mutex.run(path, () => this.#ensure(choice.source.fsSource, options, path)),
+        () =>
+          this.#mutex.run(path, async () => {
+            const info = await this.#ensure(choice.source.fsSource, options, path);
+            await this.#deps.tuning?.apply({ path, info }, {
+              fsName: choice.source.fsName,
+              params: params(choice),
+            });
+            await this.#deps.afterMount?.(path, info);
+            return info;
+          }),
       );
       return await use({ path, info });
     } finally {
@@ -140,7 +157,14 @@ export class SharedMounts {
       options.push("unique_fsid");
     }
     options.sort();
-    const key = [choice.source.fsSource, options.join(","), choice.dedicatedTo ?? ""].join("|");
+    const tunables = params(choice).map(formatClientParam).join(",");
+    const key = [
+      choice.source.fsSource,
+      options.join(","),
+      choice.dedicatedTo ?? "",
+      // Appended only when set, so mounts without tunables keep their paths.
+      ...(tunables === "" ? [] : [tunables]),
+    ].join("|");
     const hash = createHash("sha256").update(key).digest("hex").slice(0, 16);
     return { path: `${this.mountsDir}/${choice.source.fsName}-${hash}`, options };
   }
@@ -161,6 +185,7 @@ export class SharedMounts {
         if (!current || this.#inUse(current.mountPoint) || this.#isUsed(current, now)) return;
         await unmountCascade(this.#deps.mounter, current.mountPoint, this.#deps.unmountTimeoutMs);
         await removeDirectory(current.mountPoint);
+        await this.#deps.tuning?.forget(current.mountPoint);
         this.#deps.logger.info("Released shared Lustre mount {path}", {
           path: current.mountPoint,
           source: current.source,
@@ -192,6 +217,7 @@ export class SharedMounts {
         const shared = mountAt(await keeper.mountInfo(), kept) ?? mountAt(local, path);
         if (!shared || this.#isUsed(shared, [...await keeper.hostMountInfo(), ...local])) return;
         await releaseKeptMount(this.#deps, keeper, path);
+        await this.#deps.tuning?.forget(path);
         this.#deps.logger.info("Released shared Lustre mount {path}", {
           path,
           source: shared.source,
@@ -287,6 +313,10 @@ export class SharedMounts {
     });
     return mounted;
   }
+}
+
+function params(choice: MountChoice): readonly ClientParam[] {
+  return choice.lustreParams ?? [];
 }
 
 /** Same device, and for real Lustre mounts the same client options. */

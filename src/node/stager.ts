@@ -101,7 +101,11 @@ export class Stager {
     const { mounter, logger, shared } = this.#deps;
     const { volumeId } = options;
     const flags: MountFlag[] = [...spec.bindFlags, ...(options.readOnly ? ["ro" as const] : [])];
-    const choice = { source: spec.source, clientOptions: spec.clientOptions };
+    const choice = {
+      source: spec.source,
+      clientOptions: spec.clientOptions,
+      lustreParams: spec.lustreParams,
+    };
     const bindFrom = (checkCollision: boolean) => async (mount: SharedMount) => {
       const root = joinRoot(mount.info.root, spec.dir);
       if (checkCollision) {
@@ -186,7 +190,11 @@ export class Stager {
    * system name and the directory.
    */
   async isStagedAs(existing: MountInfo, spec: VolumeSpec): Promise<boolean> {
-    const choice = { source: spec.source, clientOptions: spec.clientOptions };
+    const choice = {
+      source: spec.source,
+      clientOptions: spec.clientOptions,
+      lustreParams: spec.lustreParams,
+    };
     const mount = await this.#deps.shared.find(choice);
     if (mount && mount.major === existing.major && mount.minor === existing.minor) {
       return existing.root === joinRoot(mount.root, spec.dir);

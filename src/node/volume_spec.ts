@@ -17,17 +17,24 @@ import {
   parseVolumeEncryption,
   type VolumeEncryption,
 } from "../kms/encryption_context.ts";
+import { type ClientParam, parseClientParams } from "../lustre/client_params.ts";
+import { parsePcc, PCC_KEYS, type PccSpec } from "../lustre/pcc_params.ts";
+import { checkCompression } from "../lustre/compression.ts";
 
 /** Volume-context keys the node reads. */
 export const CONTEXT_SOURCE = "source";
 export const CONTEXT_SUBDIR = "subdir";
 export const CONTEXT_MOUNT_OPTIONS = "mountOptions";
+export const CONTEXT_LUSTRE_PARAMS = "lustreParams";
 const KNOWN_KEYS = new Set([
   CONTEXT_SOURCE,
   CONTEXT_SUBDIR,
   CONTEXT_MOUNT_OPTIONS,
   CONTEXT_ENCRYPTION,
   CONTEXT_KEY_IDENTIFIER,
+  CONTEXT_LUSTRE_PARAMS,
+  ...Object.keys(PCC_KEYS),
+  "compression",
 ]);
 /** Prefixes of keys Kubernetes and its sidecars add (pod info, provisioner identity). */
 const KUBERNETES_PREFIXES = ["csi.storage.k8s.io/", "storage.kubernetes.io/"];
@@ -47,6 +54,12 @@ export interface VolumeSpec {
   readonly suidDev: readonly ("suid" | "dev")[];
   /** An encrypted volume: where its key lives and the identifier its directory's policy names. */
   readonly encryption?: VolumeEncryption;
+  /** Client tunables of the volume's client instance, sorted (part of the shared mount's identity). */
+  readonly lustreParams: readonly ClientParam[];
+  /** Read-only Persistent Client Cache of the volume (hotNodes), if asked for. */
+  readonly pcc?: PccSpec;
+  /** The volume's files are compressed (`TYPE[:LEVEL]`): only 2.17 clients can use them. */
+  readonly compression?: string;
 }
 
 /** The request names no source and its volume ID is not one of this driver's. */
@@ -104,6 +117,12 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
   );
   const merged = mergeMountOptions([input.defaultMountOptions, flags, fromAttribute]);
   const { vfs, client } = splitMountOptions(merged);
+  const paramsText = input.volumeContext[CONTEXT_LUSTRE_PARAMS] ?? "";
+  const lustreParams = field(
+    CONTEXT_LUSTRE_PARAMS,
+    paramsText,
+    () => parseClientParams(paramsText),
+  );
   return {
     source,
     dir: joinDirs(source.subdir, subdir),
@@ -112,6 +131,9 @@ export function resolveVolume(input: VolumeInput): VolumeSpec {
     readOnly: vfs.includes("ro"),
     suidDev: vfs.filter((o): o is "suid" | "dev" => o === "suid" || o === "dev"),
     ...parseVolumeEncryption(input.volumeContext),
+    lustreParams,
+    ...pccOf(input.volumeContext),
+    ...compressionOf(input.volumeContext),
   };
 }
 
@@ -132,6 +154,18 @@ function fromVolumeId(input: VolumeInput): string {
     }
     throw new TypeError(detail);
   }
+}
+
+function compressionOf(context: Readonly<Record<string, string>>): { compression?: string } {
+  const compression = context.compression;
+  if (compression === undefined) return {};
+  field("compression", compression, () => checkCompression(compression));
+  return { compression };
+}
+
+function pccOf(context: Readonly<Record<string, string>>): { pcc?: PccSpec } {
+  const pcc = parsePcc((key) => context[key]);
+  return pcc ? { pcc } : {};
 }
 
 function field<T>(name: string, value: string, parse: () => T): T {

@@ -55,3 +55,19 @@ Deno.test("resolveVolume() finds a dynamic volume from its ID when the attribute
     /"source" is required/,
   );
 });
+
+Deno.test("resolveVolume() reads the lustreParams attribute and refuses a tunable off the allow-list by name", () => {
+  const spec = resolveVolume({
+    ...base,
+    volumeContext: { source: "10.0.0.1@tcp:/fs1", lustreParams: "osc.max_rpcs_in_flight=16" },
+  });
+  assert.deepEqual(spec.lustreParams, [{ family: "osc", name: "max_rpcs_in_flight", value: 16 }]);
+  assert.throws(
+    () =>
+      resolveVolume({
+        ...base,
+        volumeContext: { source: "10.0.0.1@tcp:/fs1", lustreParams: "llite.foo=1" },
+      }),
+    /lustreParams "llite\.foo=1" is refused: parameter "llite\.foo" is not an allowed client tunable/,
+  );
+});
