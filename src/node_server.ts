@@ -215,9 +215,10 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       readOnly: boolean;
       repair: boolean;
       secrets: Readonly<Record<string, string>>;
+      secretsFrom?: "node-stage-secret" | "node-publish-secret";
     },
   ) => {
-    const { volumeId, readOnly, repair, secrets } = options;
+    const { volumeId, readOnly, repair, secrets, secretsFrom } = options;
     const volumeEncryption = spec.encryption;
     let unlockedAt = "";
     const unlock = volumeEncryption &&
@@ -228,6 +229,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
           dir: spec.dir,
           encryption: volumeEncryption,
           secrets,
+          secretsFrom,
         });
         unlockedAt = mount.path;
       });
@@ -377,6 +379,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             readOnly: stagedReadOnly,
             repair: true,
             secrets: r.secrets,
+            secretsFrom: "node-publish-secret",
           });
         });
         const mounts = await mounter.mountInfo();

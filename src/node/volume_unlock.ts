@@ -30,6 +30,8 @@ export interface UnlockRequest {
   readonly dir: string;
   readonly encryption: VolumeEncryption;
   readonly secrets: Readonly<Record<string, string>>;
+  /** The StorageClass parameter naming the Secret that `secrets` came from (default node-stage-secret). */
+  readonly secretsFrom?: "node-stage-secret" | "node-publish-secret";
 }
 
 /**
@@ -76,7 +78,9 @@ export async function unlockVolume(deps: VolumeUnlockDeps, request: UnlockReques
       `no key source (kms: ${encryption.kms}): ${
         (error as Error).message
       }; the StorageClass must ` +
-        "name the Secret with csi.storage.k8s.io/node-stage-secret-name and -namespace",
+        `name the Secret with csi.storage.k8s.io/${
+          request.secretsFrom ?? "node-stage-secret"
+        }-name and -namespace`,
     );
   }
   let key: Uint8Array;
