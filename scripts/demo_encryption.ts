@@ -278,7 +278,8 @@ async function main(): Promise<number> {
     });
     await run("DeleteVolume pvc-secret", async () => {
       await controller.client.call(Controller.method.deleteVolume, { volumeId, secrets });
-      return "directory deleted (a kms: kmip volume's key is destroyed after it)";
+      return "directory moved to the trash for the purger (a kms: kmip volume's key is destroyed " +
+        "with the move)";
     });
   } catch {
     failed = true;
