@@ -28,6 +28,9 @@ async function openssl(cwd: string, args: string[]): Promise<void> {
   if (!out.success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
 }
 
+/** openssl req arguments for a new EC P-256 key, not encrypted. */
+const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
 /** A self-signed EC P-256 certificate `pem` with its key `key` in `dir`, subject CN=`cn`. */
 export async function selfSigned(
   dir: string,
@@ -39,11 +42,7 @@ export async function selfSigned(
   await openssl(dir, [
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...NEW_EC_KEY,
     "-keyout",
     key,
     "-out",
@@ -59,11 +58,7 @@ export async function selfSigned(
 async function issue(dir: string, name: string, section: "server" | "client"): Promise<void> {
   await openssl(dir, [
     "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...NEW_EC_KEY,
     "-keyout",
     `${name}.key`,
     "-out",
