@@ -47,6 +47,7 @@ import { retire, type RetireDeps } from "./controller/retire.ts";
 import { TOPOLOGY_KEY } from "./node_server.ts";
 import { type Fscrypt, WorkerFscrypt } from "./crypto/fscrypt.ts";
 import { classKeys, destroyVolumeKey, encryptionContext } from "./controller/volume_encryption.ts";
+import { readyRecord } from "./controller/ready_record.ts";
 
 /** The Controller handlers, one per RPC. */
 export interface ControllerHandlers {
@@ -236,13 +237,7 @@ export function controllerHandlers(
           // Under the file system's lock: a delete by another controller cannot interleave.
           mounts.onFileSystem(location.source, (mountPath, records, fs) =>
             fs.lock.run(async () => {
-              const record = await records.read(dir);
-              if (!record || record.volumeId !== volumeId || record.state !== "ready") {
-                throw new CsiError(
-                  Code.NOT_FOUND,
-                  `Cannot expand volume "${volumeId}": it does not exist`,
-                );
-              }
+              const record = await readyRecord(records, dir, volumeId, "expand");
               if (capacityBytes <= record.capacityBytes) return record.capacityBytes;
               await setProjectQuota(runner, mountPath, record.projectId, {
                 bytes: capacityBytes,
@@ -288,13 +283,7 @@ export function controllerHandlers(
         dir,
         () =>
           mounts.onFileSystem(location.source, async (_mountPath, records) => {
-            const record = await records.read(dir);
-            if (!record || record.volumeId !== volumeId || record.state !== "ready") {
-              throw new CsiError(
-                Code.NOT_FOUND,
-                `Cannot validate volume "${volumeId}": it does not exist`,
-              );
-            }
+            await readyRecord(records, dir, volumeId, "validate");
           }),
       );
       try {

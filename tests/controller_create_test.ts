@@ -8,6 +8,7 @@ import { Controller } from "../src/csi/gen/csi_pb.ts";
 import { Code } from "../src/csi/csi_error.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
+import { lfs, serverPath } from "./support/sim_files.ts";
 
 const GiB = 1024n ** 3n;
 const FS2 = "10.0.0.1@tcp:/fs2";
@@ -28,11 +29,6 @@ async function failure(call: Promise<unknown>): Promise<CallError> {
   return error;
 }
 
-/** A path in a simulated file system, as the server holds it. */
-function serverPath(env: NodeEnv, fs: string, path = ""): string {
-  return `${env.sim.root}/srv/${fs}/backing store/${fs}${path}`;
-}
-
 async function list(path: string): Promise<string[]> {
   const names = [];
   for await (const entry of Deno.readDir(path)) names.push(entry.name);
@@ -46,17 +42,6 @@ async function records(env: NodeEnv, fs = "fs1"): Promise<Record<string, unknown
     out.push(JSON.parse(await Deno.readTextFile(`${dir}/${name}`)));
   }
   return out;
-}
-
-/** Runs the simulator's lfs. */
-async function lfs(env: NodeEnv, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(`${env.sim.bin}/lfs`, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
 }
 
 function logsAt(env: NodeEnv, level: string): Record<string, unknown>[] {

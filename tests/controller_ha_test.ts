@@ -10,6 +10,7 @@ import { Code } from "../src/csi/csi_error.ts";
 import { type DriverProcess, startDriver } from "./support/driver.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { statusCode } from "./support/calls.ts";
+import { dirNames, serverPath } from "./support/sim_files.ts";
 
 const GiB = 1024n ** 3n;
 const PARAMS = { source: FS1, basePath: "k8s", projectIdRange: "7000-7999" };
@@ -23,26 +24,12 @@ function create(controller: DriverProcess, name: string) {
   });
 }
 
-function serverPath(env: NodeEnv, path = ""): string {
-  return `${env.sim.root}/srv/fs1/backing store/fs1${path}`;
-}
-
-async function list(path: string): Promise<string[]> {
-  const names = [];
-  try {
-    for await (const entry of Deno.readDir(path)) names.push(entry.name);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.sort();
-}
-
 async function records(
   env: NodeEnv,
 ): Promise<{ name: string; projectId: number; state: string }[]> {
-  const dir = serverPath(env, "/.klustre-csi/volumes");
+  const dir = serverPath(env, "fs1", "/.klustre-csi/volumes");
   const out = [];
-  for (const name of await list(dir)) {
+  for (const name of await dirNames(dir)) {
     if (name.endsWith(".json")) out.push(JSON.parse(await Deno.readTextFile(`${dir}/${name}`)));
   }
   return out;
@@ -50,7 +37,7 @@ async function records(
 
 /** The project IDs the allocator holds as used. */
 async function allocated(env: NodeEnv): Promise<number[]> {
-  const text = await Deno.readTextFile(serverPath(env, "/.klustre-csi/allocator.json"));
+  const text = await Deno.readTextFile(serverPath(env, "fs1", "/.klustre-csi/allocator.json"));
   const ids = [];
   for (const [first, last] of JSON.parse(text).used as [number, number][]) {
     for (let id = first; id <= last; id++) ids.push(id);
@@ -81,7 +68,7 @@ Deno.test("two controllers on one file system: concurrent create, expand and del
 
     // Delete half on A while B expands them and both create more.
     const doomed = names.slice(0, 6).map((_, i) => made[2 * i].volume!.volumeId);
-    await Deno.writeTextFile(serverPath(env, "/k8s/pvc-ha0/data"), "to be purged");
+    await Deno.writeTextFile(serverPath(env, "fs1", "/k8s/pvc-ha0/data"), "to be purged");
     const outcomes = await Promise.all([
       ...doomed.map((volumeId) =>
         statusCode(a.client.call(Controller.method.deleteVolume, { volumeId }))
@@ -127,12 +114,15 @@ Deno.test("two controllers on one file system: concurrent create, expand and del
     assert.equal(left.length, 12);
     assert.equal(new Set(left.map((r) => r.projectId)).size, 12, "no project ID shared");
     for (const name of deletedNames) {
-      await assert.rejects(Deno.lstat(serverPath(env, `/k8s/${name}`)), Deno.errors.NotFound);
+      await assert.rejects(
+        Deno.lstat(serverPath(env, "fs1", `/k8s/${name}`)),
+        Deno.errors.NotFound,
+      );
     }
 
     // The purgers empty the trash; then exactly the live volumes hold IDs.
     const deadline = Date.now() + 60_000;
-    while ((await list(serverPath(env, "/.klustre-csi/trash"))).length > 0) {
+    while ((await dirNames(serverPath(env, "fs1", "/.klustre-csi/trash"))).length > 0) {
       assert.ok(Date.now() < deadline, "the trash was not purged within 60 s");
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -146,7 +136,11 @@ Deno.test("two controllers on one file system: concurrent create, expand and del
       await statusCode(a.client.call(Controller.method.deleteVolume, { volumeId: doomed[0] })),
       Code.OK,
     );
-    assert.deepEqual(await list(serverPath(env, "/.klustre-csi/locks")), [], "no lock left");
+    assert.deepEqual(
+      await dirNames(serverPath(env, "fs1", "/.klustre-csi/locks")),
+      [],
+      "no lock left",
+    );
   } finally {
     await b.stop("SIGKILL").catch(() => undefined);
   }

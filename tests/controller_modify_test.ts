@@ -5,22 +5,9 @@ import { Code } from "../src/csi/csi_error.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { statusCode } from "./support/calls.ts";
+import { lfs, serverPath } from "./support/sim_files.ts";
 
 const GiB = 1024n ** 3n;
-
-function serverPath(env: NodeEnv, path = ""): string {
-  return `${env.sim.root}/srv/fs1/backing store/fs1${path}`;
-}
-
-async function lfs(env: NodeEnv, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(`${env.sim.bin}/lfs`, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-}
 
 /** Mounts fs1 as an admin's shell would; returns the mount path. */
 async function adminMount(env: NodeEnv): Promise<string> {
@@ -43,7 +30,7 @@ async function inodeLimit(env: NodeEnv, mount: string, projectId: number): Promi
 }
 
 async function record(env: NodeEnv, name: string) {
-  const dir = serverPath(env, "/.klustre-csi/volumes");
+  const dir = serverPath(env, "fs1", "/.klustre-csi/volumes");
   for await (const entry of Deno.readDir(dir)) {
     const r = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`));
     if (r.name === name) return r;
@@ -85,7 +72,7 @@ Deno.test("ControllerModifyVolume() changes the inode limit, default striping an
     await lfs(env, "getstripe", "-d", `${mount}/k8s/pvc-vac`),
     /stripe_count:\s+4 stripe_size:\s+1048576/,
   );
-  assert.equal((await Deno.stat(serverPath(env, "/k8s/pvc-vac"))).mode! & 0o7777, 0o750);
+  assert.equal((await Deno.stat(serverPath(env, "fs1", "/k8s/pvc-vac"))).mode! & 0o7777, 0o750);
   // An expand keeps the new inode limit.
   await c.call(Controller.method.controllerExpandVolume, {
     volumeId,

@@ -10,6 +10,7 @@ import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { mountsBelow } from "./support/kubelet.ts";
 import { statusCode } from "./support/calls.ts";
+import { lfs, serverPath } from "./support/sim_files.ts";
 
 const GiB = 1024n ** 3n;
 
@@ -20,22 +21,6 @@ function create(env: NodeEnv, name: string, parameters: Record<string, string>, 
     volumeCapabilities: [capability()],
     parameters,
   });
-}
-
-/** Runs `lfs` of the simulator against a path. */
-async function lfs(env: NodeEnv, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(`${env.sim.bin}/lfs`, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-}
-
-/** The simulated file system's root directory, as the server holds it. */
-function serverPath(env: NodeEnv, fs: string, path = ""): string {
-  return `${env.sim.root}/srv/${fs}/backing store/${fs}${path}`;
 }
 
 Deno.test("ControllerGetCapabilities() lists create/delete, expand and modify", async () => {

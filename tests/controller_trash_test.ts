@@ -9,20 +9,7 @@ import { Code } from "../src/csi/csi_error.ts";
 import { type DriverProcess, startDriver } from "./support/driver.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { statusCode } from "./support/calls.ts";
-
-function serverPath(env: NodeEnv, path = ""): string {
-  return `${env.sim.root}/srv/fs1/backing store/fs1${path}`;
-}
-
-async function list(path: string): Promise<string[]> {
-  const names = [];
-  try {
-    for await (const entry of Deno.readDir(path)) names.push(entry.name);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.sort();
-}
+import { dirNames, serverPath } from "./support/sim_files.ts";
 
 function freePort(): number {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -70,7 +57,7 @@ Deno.test("DeleteVolume() moves the tree to the trash; the purge resumes after a
       parameters: { source: FS1, basePath: "k8s", projectIdRange: "4000-4000" },
     });
     const volumeId = volume!.volumeId;
-    const dir = serverPath(env, "/k8s/pvc-big");
+    const dir = serverPath(env, "fs1", "/k8s/pvc-big");
     for (let d = 0; d < 5; d++) {
       await Deno.mkdir(`${dir}/d${d}/sub`, { recursive: true });
       for (let f = 0; f < 20; f++) await Deno.writeTextFile(`${dir}/d${d}/sub/f${f}`, "data");
@@ -79,20 +66,23 @@ Deno.test("DeleteVolume() moves the tree to the trash; the purge resumes after a
     await env.sim.fault("slow", "--delay-ms", "60000", "--cmd", "lfs");
     await controller.client.call(Controller.method.deleteVolume, { volumeId });
     await assert.rejects(Deno.lstat(dir), Deno.errors.NotFound, "gone from its place at once");
-    const trash = serverPath(env, "/.klustre-csi/trash");
-    const [token] = await list(trash);
+    const trash = serverPath(env, "fs1", "/.klustre-csi/trash");
+    const [token] = await dirNames(trash);
     assert.ok(token, "one trash entry");
-    await until("the tree is purged", async () => (await list(`${trash}/${token}`)).length === 1);
-    assert.deepEqual(await list(`${trash}/${token}`), ["entry.json"]);
+    await until(
+      "the tree is purged",
+      async () => (await dirNames(`${trash}/${token}`)).length === 1,
+    );
+    assert.deepEqual(await dirNames(`${trash}/${token}`), ["entry.json"]);
     assert.equal(await trashEntries(port), "1");
     // A retry while the purge runs changes nothing.
     assert.equal(
       await statusCode(controller.client.call(Controller.method.deleteVolume, { volumeId })),
       Code.OK,
     );
-    assert.deepEqual(await list(trash), [token]);
+    assert.deepEqual(await dirNames(trash), [token]);
     const allocator = () =>
-      Deno.readTextFile(serverPath(env, "/.klustre-csi/allocator.json")).then(JSON.parse);
+      Deno.readTextFile(serverPath(env, "fs1", "/.klustre-csi/allocator.json")).then(JSON.parse);
     assert.deepEqual(
       (await allocator()).used,
       [[4000, 4000]],
@@ -102,7 +92,7 @@ Deno.test("DeleteVolume() moves the tree to the trash; the purge resumes after a
     await controller.stop("SIGKILL");
     await env.sim.fault("slow", "off");
     controller = await startController(env, port);
-    await until("the purge resumed and finished", async () => (await list(trash)).length === 0);
+    await until("the purge resumed and finished", async () => (await dirNames(trash)).length === 0);
     await until("the metric shows an empty trash", async () => (await trashEntries(port)) === "0");
     assert.deepEqual((await allocator()).used, [], "the ID is free");
     const { volume: again } = await controller.client.call(Controller.method.createVolume, {

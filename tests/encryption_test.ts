@@ -11,7 +11,14 @@ import { CallError } from "../src/grpc/client.ts";
 import { WorkerFscrypt } from "../src/crypto/fscrypt.ts";
 import { KmipClient } from "../src/kms/kmip_client.ts";
 import { kmipKeyName } from "../src/kms/volume_keys.ts";
-import { DENO, DRIVER_PERMISSIONS, DriverProcess, REPO, waitForSocket } from "./support/driver.ts";
+import {
+  DENO,
+  DRIVER_PERMISSIONS,
+  type DriverProcess,
+  REPO,
+  spawnDriver,
+  waitForSocket,
+} from "./support/driver.ts";
 import { makeSharedKubeletDir, mountsBelow, stagingPath, targetPath } from "./support/kubelet.ts";
 import { capability, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { freePort, type KmipServer, startKmipServer } from "./support/kmip_server.ts";
@@ -67,24 +74,11 @@ class TestNode {
       ...hide.map((other) => `umount -l '${other.kubeletDir}'`),
       'exec "$@"',
     ].join("\n");
-    const child = new Deno.Command("unshare", {
-      args: [
-        "--mount",
-        "--propagation",
-        "unchanged",
-        "sh",
-        "-c",
-        script,
-        "sh",
-        DENO,
-        ...driverArgs,
-      ],
-      cwd: REPO,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const driver = new DriverProcess(child, socketPath);
+    const driver = spawnDriver(
+      "unshare",
+      ["--mount", "--propagation", "unchanged", "sh", "-c", script, "sh", DENO, ...driverArgs],
+      socketPath,
+    );
     await waitForSocket(driver);
     return new TestNode(driver, kubeletDir);
   }

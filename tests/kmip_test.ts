@@ -3,34 +3,13 @@ import assert from "node:assert/strict";
 import { KmipClient, KmipUnavailableError } from "../src/kms/kmip_client.ts";
 import { KmipError } from "../src/kms/kmip_messages.ts";
 import { KeyMissingError, kmipKeyName, KmipVolumeKeys } from "../src/kms/volume_keys.ts";
-import { freePort, type KmipServer, startKmipServer } from "./support/kmip_server.ts";
+import { freePort, type KmipServer, selfSigned, startKmipServer } from "./support/kmip_server.ts";
 
 /** A self-signed EC certificate and key, used as CA and client certificate. */
 async function testPems(): Promise<{ ca: string; cert: string; key: string }> {
   const dir = await Deno.makeTempDir({ prefix: "klustre-pem-" });
   try {
-    const out = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${dir}/k.pem`,
-        "-out",
-        `${dir}/c.pem`,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=t",
-      ],
-      stderr: "null",
-      signal: AbortSignal.timeout(30_000),
-    }).output();
-    assert.ok(out.success);
+    await selfSigned(dir, "k.pem", "c.pem", "t", 1);
     const cert = await Deno.readTextFile(`${dir}/c.pem`);
     return { ca: cert, cert, key: await Deno.readTextFile(`${dir}/k.pem`) };
   } finally {

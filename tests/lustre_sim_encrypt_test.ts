@@ -4,22 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { FSCRYPT_KEY_BYTES, WorkerFscrypt } from "../src/crypto/fscrypt.ts";
-import { tempDir } from "./support/driver.ts";
+import { runCommand, tempDir } from "./support/driver.ts";
 import { startSim } from "./support/sim.ts";
 
 const fscrypt = new WorkerFscrypt({ timeoutMs: 10_000 });
-
-async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(cmd, {
-    args,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
 
 Deno.test("lustre-sim serves an encryptable file system whose client mounts take fscrypt keys", async () => {
   await using dir = await tempDir("klustre-simenc-");
@@ -33,10 +21,10 @@ Deno.test("lustre-sim serves an encryptable file system whose client mounts take
     await Deno.mkdir(a);
     await Deno.mkdir(b);
     for (const target of [a, b]) {
-      const mounted = await run("mount.lustre", ["10.0.0.1@tcp:/sec", target], env);
+      const mounted = await runCommand("mount.lustre", ["10.0.0.1@tcp:/sec", target], env);
       assert.equal(mounted.code, 0, mounted.stderr);
     }
-    assert.match((await run("losetup", ["-j", image])).stdout, /loop\d+/);
+    assert.match((await runCommand("losetup", ["-j", image])).stdout, /loop\d+/);
     const key = crypto.getRandomValues(new Uint8Array(FSCRYPT_KEY_BYTES));
     const id = await fscrypt.addKey(a, key);
     await Deno.mkdir(`${a}/vol`);
@@ -49,8 +37,8 @@ Deno.test("lustre-sim serves an encryptable file system whose client mounts take
     assert.equal(names.length, 1);
     assert.notEqual(names[0], "secret.txt");
     await assert.rejects(Deno.readTextFile(`${b}/vol/${names[0]}`), /Required key not available/);
-    for (const target of [a, b]) assert.equal((await run("umount", [target])).code, 0);
+    for (const target of [a, b]) assert.equal((await runCommand("umount", [target])).code, 0);
   }
   // down unmounted the ext4 and so freed its loop device.
-  assert.equal((await run("losetup", ["-j", image])).stdout.trim(), "");
+  assert.equal((await runCommand("losetup", ["-j", image])).stdout.trim(), "");
 });

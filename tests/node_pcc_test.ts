@@ -9,26 +9,8 @@ import { FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { errorMessage, statusCode } from "./support/calls.ts";
 import { REPO, tempDir } from "./support/driver.ts";
 import { parseExposition } from "./support/prom_text.ts";
+import { clientTool } from "./support/keeper_tool.ts";
 import { statfsSync } from "node:fs";
-
-/** Runs a sim client tool in the namespace where the driver's Lustre mounts are (the keeper). */
-async function clientTool(env: NodeEnv, tool: string, ...args: string[]): Promise<string> {
-  const output = await new Deno.Command("nsenter", {
-    args: [
-      `--mount=${env.host!.nsPath}`,
-      "nsenter",
-      `--mount=${env.stateDir}/keeper/ns`,
-      `${env.sim.bin}/${tool}`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const text = new TextDecoder();
-  assert.equal(output.code, 0, `${tool} ${args.join(" ")}: ${text.decode(output.stderr)}`);
-  return text.decode(output.stdout);
-}
 
 /** A volume directory of fs1 with project ID `id` (as the controller makes them). */
 async function projectDir(env: NodeEnv, name: string, id: number): Promise<string> {
@@ -41,6 +23,18 @@ async function projectDir(env: NodeEnv, name: string, id: number): Promise<strin
   assert.equal(lfs.code, 0, new TextDecoder().decode(lfs.stderr));
   await env.unstage(`setup-${name}`);
   return subdir;
+}
+
+/** The context of a hot (PCC) volume of fs1 with project ID `id`, caching in a new directory of the env. */
+async function hotVolume(env: NodeEnv, name: string, id: number) {
+  const cache = `${env.dir}/pcc-cache`;
+  await Deno.mkdir(cache);
+  return {
+    source: FS1,
+    hotNodes: "true",
+    pccCache: cache,
+    subdir: await projectDir(env, name, id),
+  };
 }
 
 async function pccList(env: NodeEnv): Promise<string> {
@@ -127,14 +121,7 @@ Deno.test("hotNodes: bad PCC parameters are refused naming them; a missing cache
 
 Deno.test("hotNodes: a client older than 2.16 is refused with FAILED_PRECONDITION naming its version", async () => {
   await using env = await startNodeEnv();
-  const cache = `${env.dir}/pcc-cache`;
-  await Deno.mkdir(cache);
-  const hot = {
-    source: FS1,
-    hotNodes: "true",
-    pccCache: cache,
-    subdir: await projectDir(env, "vol-o", 1000004),
-  };
+  const hot = await hotVolume(env, "vol-o", 1000004);
   assert.equal(await statusCode(env.stage("pv-o", hot)), Code.FAILED_PRECONDITION);
   assert.match(
     await errorMessage(env.stage("pv-o", hot)),
@@ -265,14 +252,7 @@ Deno.test("hotNodes: the second read of a matching file adds no Lustre read byte
 
 Deno.test("hotNodes: a volume given a Lustre mount of its own (directory staged twice) is cached on that instance", async () => {
   await using env = await startNodeEnv(V216);
-  const cache = `${env.dir}/pcc-cache`;
-  await Deno.mkdir(cache);
-  const hot = {
-    source: FS1,
-    hotNodes: "true",
-    pccCache: cache,
-    subdir: await projectDir(env, "vol-twice", 1000020),
-  };
+  const hot = await hotVolume(env, "vol-twice", 1000020);
   await env.stage("pv-one", hot);
   await env.stage("pv-two", hot); // same directory: unique_fsid gives pv-two its own mount
   const kept = (await env.keeperMounts()).filter((m) =>

@@ -11,6 +11,7 @@ import { errorMessage, statusCode } from "./support/calls.ts";
 import { mountsBelow } from "./support/kubelet.ts";
 import { readTuningRecords } from "../src/node/client_tuning.ts";
 import { parseExposition } from "./support/prom_text.ts";
+import { clientTool } from "./support/keeper_tool.ts";
 
 const TUNED = {
   source: FS1,
@@ -22,25 +23,6 @@ const TUNED_AGAIN = {
 };
 const PLAIN = { source: FS1 };
 const NOFLOCK = { source: FS1, mountOptions: "noflock" };
-
-/** Runs a sim client tool where the driver's Lustre mounts are (the keeper namespace). */
-async function clientTool(env: NodeEnv, tool: string, ...args: string[]): Promise<string> {
-  const output = await new Deno.Command("nsenter", {
-    args: [
-      `--mount=${env.host!.nsPath}`,
-      "nsenter",
-      `--mount=${env.stateDir}/keeper/ns`,
-      `${env.sim.bin}/${tool}`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const text = new TextDecoder();
-  assert.equal(output.code, 0, `${tool} ${args.join(" ")}: ${text.decode(output.stderr)}`);
-  return text.decode(output.stdout);
-}
 
 /** `name=value` lines of `lctl get_param` as a map. */
 async function getParam(env: NodeEnv, pattern: string): Promise<Map<string, string>> {

@@ -14,6 +14,7 @@ import type { FileSystems } from "./controller_mounts.ts";
 import { listPools, setProjectQuota, setStriping } from "./lustre_tools.ts";
 import { parseParameters, type Striping } from "./parameters.ts";
 import type { VolumeRecord } from "./records.ts";
+import { readyRecord } from "./ready_record.ts";
 import { stepCode } from "./step_error.ts";
 
 /** The StorageClass parameters a VolumeAttributesClass may set and change. */
@@ -84,13 +85,7 @@ export async function modifyVolume(
     location.source,
     (mountPath, records, fs) =>
       fs.lock.run(async () => {
-        const record = await records.read(dir);
-        if (!record || record.volumeId !== volumeId || record.state !== "ready") {
-          throw new CsiError(
-            Code.NOT_FOUND,
-            `Cannot modify volume "${volumeId}": it does not exist`,
-          );
-        }
+        const record = await readyRecord(records, dir, volumeId, "modify");
         const path = `${mountPath}${dir}`;
         const shape = { ...record.shape };
         const step = async (label: string, work: () => Promise<unknown>) => {

@@ -114,17 +114,27 @@ export async function startDriver(options: DriverOptions): Promise<DriverProcess
     : options.parentNamespace
     ? ["nsenter", [`--mount=${options.parentNamespace}`, `--wd=${REPO}`, ...unshare]]
     : [unshare[0], unshare.slice(1)];
+  const driver = spawnDriver(program, args, socketPath, options.env);
+  if (options.waitReady !== false) await waitForSocket(driver);
+  return driver;
+}
+
+/** Spawns a driver's command line (in the repo, output piped) that serves `socketPath`. */
+export function spawnDriver(
+  program: string,
+  args: string[],
+  socketPath: string,
+  env?: Record<string, string>,
+): DriverProcess {
   const child = new Deno.Command(program, {
     args,
-    env: options.env,
+    env,
     cwd: REPO,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const driver = new DriverProcess(child, socketPath);
-  if (options.waitReady !== false) await waitForSocket(driver);
-  return driver;
+  return new DriverProcess(child, socketPath);
 }
 
 /** Polls GetPluginInfo until it answers (30 s at most). */
@@ -197,13 +207,23 @@ export interface CliResult {
 }
 
 /** Runs `src/main.ts` with `args` (60 s at most) and collects its output. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const output = await new Deno.Command(DENO, {
-    args: ["run", ...DRIVER_PERMISSIONS, `${REPO}/src/main.ts`, ...args],
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCommand(DENO, ["run", ...DRIVER_PERMISSIONS, `${REPO}/src/main.ts`, ...args], env);
+}
+
+/** Runs `cmd` with `args` (`timeoutMs`, 60 s by default, at most) and collects its output. */
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<CliResult> {
+  const output = await new Deno.Command(cmd, {
+    args,
     env,
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(timeoutMs),
   }).output();
   const text = new TextDecoder();
   return {

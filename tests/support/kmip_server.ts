@@ -28,15 +28,37 @@ async function openssl(cwd: string, args: string[]): Promise<void> {
   if (!out.success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
 }
 
+/** openssl req arguments for a new EC P-256 key, not encrypted. */
+const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
+/** A self-signed EC P-256 certificate `pem` with its key `key` in `dir`, subject CN=`cn`. */
+export async function selfSigned(
+  dir: string,
+  key: string,
+  pem: string,
+  cn: string,
+  days = 2,
+): Promise<void> {
+  await openssl(dir, [
+    "req",
+    "-x509",
+    ...NEW_EC_KEY,
+    "-keyout",
+    key,
+    "-out",
+    pem,
+    "-days",
+    String(days),
+    "-subj",
+    `/CN=${cn}`,
+  ]);
+}
+
 /** A CA-signed EC P-256 certificate `name`.pem with key `name`.key in `dir`. */
 async function issue(dir: string, name: string, section: "server" | "client"): Promise<void> {
   await openssl(dir, [
     "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...NEW_EC_KEY,
     "-keyout",
     `${name}.key`,
     "-out",
@@ -92,45 +114,13 @@ export async function startKmipServer(): Promise<KmipServer> {
   const dir = await tempDir("klustre-kmip-");
   const d = dir.path;
   await Deno.writeTextFile(`${d}/ext.cnf`, EXTENSIONS);
-  await openssl(d, [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=klustre-test-ca",
-  ]);
+  await selfSigned(d, "ca.key", "ca.pem", "klustre-test-ca");
   await issue(d, "server", "server");
   await issue(d, "client", "client");
   // A stranger: its own CA, so the server cannot verify its certificate.
   await Deno.mkdir(`${d}/other`);
   await Deno.writeTextFile(`${d}/other/ext.cnf`, EXTENSIONS);
-  await openssl(`${d}/other`, [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=other-ca",
-  ]);
+  await selfSigned(`${d}/other`, "ca.key", "ca.pem", "other-ca");
   await issue(`${d}/other`, "client", "client");
   await Deno.mkdir(`${d}/policies`);
   const port = freePort();

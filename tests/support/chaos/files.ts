@@ -3,6 +3,7 @@
  * after a bound: a target on a hung file system must fail the check, not
  * block the campaign in a kernel call.
  */
+import { runCommand } from "../driver.ts";
 
 /** Bound on one batch of file accesses. */
 const FILE_TIMEOUT_S = 15;
@@ -29,17 +30,11 @@ export async function writeFile(path: string, text: string): Promise<string | un
   return code === 0 ? undefined : `exit ${code}: ${stderr.trim() || "timed out"}`;
 }
 
-async function run(args: string[]) {
-  const output = await new Deno.Command("timeout", {
-    args: ["-s", "KILL", `${FILE_TIMEOUT_S}`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout((FILE_TIMEOUT_S + 5) * 1000),
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
-  };
+function run(args: string[]) {
+  return runCommand(
+    "timeout",
+    ["-s", "KILL", `${FILE_TIMEOUT_S}`, ...args],
+    {},
+    (FILE_TIMEOUT_S + 5) * 1000,
+  );
 }
