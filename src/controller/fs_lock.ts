@@ -108,16 +108,24 @@ export class FsLock {
     }
   }
 
-  /** Creates the lock file if there is none; false when it exists. */
+  /**
+   * Creates the lock file if there is none; false when it exists. The content is written to a
+   * file of its own first and linked into place (link never overwrites, and is atomic), so no
+   * other process ever reads a lock file that exists but is still empty.
+   */
   async #create(content: LockContent): Promise<boolean> {
+    const temp = `${this.#path}.${crypto.randomUUID().slice(0, 8)}.new`;
+    await this.#bounded(() =>
+      Deno.writeTextFile(temp, JSON.stringify(content), { createNew: true, mode: 0o600 })
+    );
     try {
-      await this.#bounded(() =>
-        Deno.writeTextFile(this.#path, JSON.stringify(content), { createNew: true, mode: 0o600 })
-      );
+      await this.#bounded(() => Deno.link(temp, this.#path));
       return true;
     } catch (error) {
       if (error instanceof Deno.errors.AlreadyExists) return false;
       throw error;
+    } finally {
+      await this.#bounded(() => Deno.remove(temp)).catch(() => undefined);
     }
   }
 
@@ -128,8 +136,13 @@ export class FsLock {
       return typeof parsed.expiresAt === "number" ? parsed : { ...parsed, expiresAt: 0 };
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return undefined;
-      // A lock file written half (a crash during the write) is expired.
-      if (error instanceof SyntaxError) return { token: "", owner: "unknown", expiresAt: 0 };
+      // A lock file that does not parse (written by hand, or by an older version that wrote it in
+      // place) is held for a lease from its last change, never taken over at once.
+      if (error instanceof SyntaxError) {
+        const changed = await this.#bounded(() => Deno.stat(this.#path))
+          .then((info) => info.mtime?.getTime() ?? 0, () => 0);
+        return { token: "", owner: "unknown", expiresAt: changed + this.#options.leaseMs };
+      }
       throw error;
     }
   }

@@ -73,3 +73,19 @@ Deno.test("FsLock.run() renews the lease of a holder that works longer than it",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FsLock.run() never takes over a lock file that exists but is still empty (being written)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "klustre-lock-" });
+  try {
+    const path = `${dir}/volumes.lock`;
+    // What another process's lock file looks like between its creation and its write.
+    await Deno.writeTextFile(path, "");
+    await assert.rejects(
+      new FsLock(path, { ...options, waitMs: 300 }).run(() => Promise.resolve()),
+      (error: unknown) => error instanceof CsiError && error.code === Code.ABORTED,
+    );
+    assert.equal(await Deno.readTextFile(path), "", "the file is left to its writer");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
