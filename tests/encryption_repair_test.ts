@@ -101,39 +101,7 @@ Deno.test("NodePublishVolume() stages again and unlocks with its own secrets an 
   assert.ok(!(await env.driverMounts()).includes(staging));
   assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "absent");
 
-  // Without publish secrets: refused by name, nothing bound at the target or the staging path.
-  const target = await targetPath(env.kubeletDir, "pod-new", "pv");
-  const refused = await publish(env, volumeId, "pod-new", context, {}).then(
-    () => undefined,
-    (e) => e,
-  );
-  assert.ok(refused instanceof CallError, `expected a failed publish, got ${refused}`);
-  assert.equal(refused.code, Code.FAILED_PRECONDITION);
-  assert.ok(refused.details.includes(volumeId), refused.details);
-  assert.match(refused.details, /no key source/);
-  assert.match(refused.details, /node-publish-secret-name/, "names the parameter a publish reads");
-  for (const path of [target, staging]) {
-    assert.ok(!(await env.driverMounts()).includes(path), `${path} is not mounted`);
-  }
-  assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
-  assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "absent");
-
-  // With them: staged again, unlocked, and the new pod reads the plaintext.
-  assert.equal(await publish(env, volumeId, "pod-new", context, secrets), target);
-  assert.equal(await Deno.readTextFile(`${target}/secret.txt`), "plaintext through the pod");
-  assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "present");
-  assert.ok((await env.driverMounts()).includes(staging));
-  assert.ok(!env.driver.logs().includes(secrets.encryptionMasterKey));
-
-  // The usual unpublish and unstage clean up, key included.
-  await env.driver.client.call(Node.method.nodeUnpublishVolume, { volumeId, targetPath: target });
-  await env.driver.client.call(Node.method.nodeUnstageVolume, {
-    volumeId,
-    stagingTargetPath: staging,
-  });
-  assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
-  assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "absent");
-  await env.controller!.client.call(Controller.method.deleteVolume, { volumeId, secrets });
+  await refusedThenStagedByPublish(env, { volumeId, context, secrets, serverDir, staging });
 });
 
 /**
@@ -168,6 +136,33 @@ async function publishAfterMountsAndKeyVanished(options: { shared: boolean }) {
   assert.deepEqual(removal, { removed: true, filesBusy: false, otherUsers: false });
   assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "absent");
 
+  await refusedThenStagedByPublish(env, { volumeId, context, secrets, serverDir, staging });
+}
+
+Deno.test("NodePublishVolume() stages again and unlocks an encrypted volume whose staging mount and key were removed behind the driver's back", async () => {
+  await publishAfterMountsAndKeyVanished({ shared: false });
+});
+
+Deno.test("NodePublishVolume() stages again and unlocks an encrypted volume whose staging and shared mounts and key were removed behind the driver's back", async () => {
+  await publishAfterMountsAndKeyVanished({ shared: true });
+});
+
+/**
+ * A publish of the volume (kubelet believes it staged) without secrets is refused by name with
+ * nothing bound and no key added; with the Secret it stages again, unlocks, and the new pod reads
+ * the plaintext; then unpublish, unstage and delete clean up, key included.
+ */
+async function refusedThenStagedByPublish(
+  env: NodeEnv,
+  volume: {
+    volumeId: string;
+    context: Record<string, string>;
+    secrets: Record<string, string>;
+    serverDir: string;
+    staging: string;
+  },
+) {
+  const { volumeId, context, secrets, serverDir, staging } = volume;
   const target = await targetPath(env.kubeletDir, "pod-new", "pv");
   const refused = await publish(env, volumeId, "pod-new", context, {}).then(
     () => undefined,
@@ -178,13 +173,20 @@ async function publishAfterMountsAndKeyVanished(options: { shared: boolean }) {
   assert.ok(refused.details.includes(volumeId), refused.details);
   assert.match(refused.details, /no key source/);
   assert.match(refused.details, /node-publish-secret-name/, "names the parameter a publish reads");
-  assert.ok(!(await env.driverMounts()).includes(target));
+  for (const path of [target, staging]) {
+    assert.ok(!(await env.driverMounts()).includes(path), `${path} is not mounted`);
+  }
   assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
+  assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "absent");
 
+  // With them: staged again, unlocked, and the new pod reads the plaintext.
   assert.equal(await publish(env, volumeId, "pod-new", context, secrets), target);
   assert.equal(await Deno.readTextFile(`${target}/secret.txt`), "plaintext through the pod");
   assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "present");
+  assert.ok((await env.driverMounts()).includes(staging));
+  assert.ok(!env.driver.logs().includes(secrets.encryptionMasterKey));
 
+  // The usual unpublish and unstage clean up, key included.
   await env.driver.client.call(Node.method.nodeUnpublishVolume, { volumeId, targetPath: target });
   await env.driver.client.call(Node.method.nodeUnstageVolume, {
     volumeId,
@@ -194,11 +196,3 @@ async function publishAfterMountsAndKeyVanished(options: { shared: boolean }) {
   assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "absent");
   await env.controller!.client.call(Controller.method.deleteVolume, { volumeId, secrets });
 }
-
-Deno.test("NodePublishVolume() stages again and unlocks an encrypted volume whose staging mount and key were removed behind the driver's back", async () => {
-  await publishAfterMountsAndKeyVanished({ shared: false });
-});
-
-Deno.test("NodePublishVolume() stages again and unlocks an encrypted volume whose staging and shared mounts and key were removed behind the driver's back", async () => {
-  await publishAfterMountsAndKeyVanished({ shared: true });
-});
