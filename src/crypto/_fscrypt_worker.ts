@@ -5,6 +5,7 @@
  * in a transferred buffer and are zeroed here after the call.
  */
 /// <reference lib="deno.worker" />
+import { O_CLOEXEC, O_DIRECTORY } from "../mount/_beneath.ts";
 
 const libc = Deno.dlopen("libc.so.6", {
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -13,7 +14,7 @@ const libc = Deno.dlopen("libc.so.6", {
   __errno_location: { parameters: [], result: "pointer" },
 });
 
-const O_RDONLY_DIRECTORY_CLOEXEC = 0o200000 | 0o2000000;
+const O_RDONLY_DIRECTORY_CLOEXEC = O_DIRECTORY | O_CLOEXEC;
 /** _IOR('f', 19, struct fscrypt_policy_v1): also takes v2 policies. */
 const FS_IOC_SET_ENCRYPTION_POLICY = 0x800c6613n;
 /** _IOWR('f', 22, __u8[9]). */

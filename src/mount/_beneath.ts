@@ -20,9 +20,10 @@ export const BENEATH_SYMBOLS = {
 export type BeneathLibc = Deno.DynamicLibrary<typeof BENEATH_SYMBOLS>["symbols"];
 
 const X86 = Deno.build.arch === "x86_64";
-const O_DIRECTORY = X86 ? 0o200000 : 0o40000;
+/** O_DIRECTORY differs between x86_64 and arm64. */
+export const O_DIRECTORY = X86 ? 0o200000 : 0o40000;
 const O_NOFOLLOW = X86 ? 0o400000 : 0o100000;
-const O_CLOEXEC = 0o2000000;
+export const O_CLOEXEC = 0o2000000;
 const O_PATH = 0o10000000;
 const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_NO_SYMLINKS = 0x04;
