@@ -79,12 +79,17 @@ async function run(command: string, ...args: string[]) {
   );
 }
 
-Deno.test("NodePublishVolume() stages again and unlocks with its own secrets an encrypted volume unstaged while kubelet records it staged", async () => {
-  await using env = await startNodeEnv({
+/** A node plugin and a controller on a simulated encryptable file system "sec". */
+function startEncryptedEnv(): Promise<NodeEnv> {
+  return startNodeEnv({
     simState: { fileSystems: [{ name: "sec", encryptable: true, size: "64m", inodes: 4096 }] },
     controller: true,
     hostNamespace: false,
   });
+}
+
+Deno.test("NodePublishVolume() stages again and unlocks with its own secrets an encrypted volume unstaged while kubelet records it staged", async () => {
+  await using env = await startEncryptedEnv();
   const { secrets, volumeId, context, serverDir, staging } = await stagedEncryptedVolume(
     env,
     "pvc-enc-repair",
@@ -110,11 +115,7 @@ Deno.test("NodePublishVolume() stages again and unlocks with its own secrets an 
  * secrets.
  */
 async function publishAfterMountsAndKeyVanished(options: { shared: boolean }) {
-  await using env = await startNodeEnv({
-    simState: { fileSystems: [{ name: "sec", encryptable: true, size: "64m", inodes: 4096 }] },
-    controller: true,
-    hostNamespace: false,
-  });
+  await using env = await startEncryptedEnv();
   const { secrets, volumeId, context, serverDir, staging } = await stagedEncryptedVolume(
     env,
     "pvc-enc-gone",
