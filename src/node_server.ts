@@ -56,6 +56,7 @@ import { publishFlags } from "./node/publish_flags.ts";
 import { resolveSpec } from "./node/resolve_spec.ts";
 import { kubeletStaged } from "./node/kubelet_record.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
+import { SingleFlight } from "./single_flight.ts";
 import { RecentMountInfo } from "./node/recent_mount_info.ts";
 import type { LustreClient } from "./lustre/client_state.ts";
 import type { MetricsHook } from "./metrics.ts";
@@ -246,6 +247,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
   };
   /** Staging and its repairs, one at a time per staging path. */
   const stagingMutex = new KeyedMutex();
+  /** Publishes on one staging path at about the same time share one check of it. */
+  const stagingChecks = new SingleFlight<void>();
   const kubeletPath = (context: CallContext, field: string, path: string) =>
     requireKubeletPath(context, field, path, config.kubeletDir);
 
@@ -353,35 +356,36 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
       return await runOperation(context, target, async () => {
-        await stagingMutex.run(staging, async () => {
-          const current = mountAt(await mounter.mountInfo(), staging);
-          if (current && !(await stager.isStale(staging, current, STAGING_PATH))) return;
-          if (!current) {
-            // Kubelet stages once: a staging path it still records as staged but that
-            // shows nothing (unmounted behind the driver's back) is staged again here.
-            if (!(await kubeletStaged(staging, volumeId))) {
-              throw new CsiError(
-                Code.FAILED_PRECONDITION,
-                `Cannot publish volume "${volumeId}" at "${target}": it is not staged at ` +
-                  `"${staging}"`,
+        await stagingChecks.run(staging, () =>
+          stagingMutex.run(staging, async () => {
+            const current = mountAt(await mounter.mountInfo(), staging);
+            if (current && !(await stager.isStale(staging, current, STAGING_PATH))) return;
+            if (!current) {
+              // Kubelet stages once: a staging path it still records as staged but that
+              // shows nothing (unmounted behind the driver's back) is staged again here.
+              if (!(await kubeletStaged(staging, volumeId))) {
+                throw new CsiError(
+                  Code.FAILED_PRECONDITION,
+                  `Cannot publish volume "${volumeId}" at "${target}": it is not staged at ` +
+                    `"${staging}"`,
+                );
+              }
+              logger.warn(
+                "Staging path {path} of volume {volumeId} shows nothing though kubelet staged " +
+                  "it; staging it again",
+                { path: staging, volumeId },
               );
             }
-            logger.warn(
-              "Staging path {path} of volume {volumeId} shows nothing though kubelet staged " +
-                "it; staging it again",
-              { path: staging, volumeId },
-            );
-          }
-          // Publish carries its own secrets (node-publish-secret): an encrypted class names the
-          // same Secret there so that a publish can unlock what it stages (docs/encryption.md).
-          await stageVolume(staging, spec, {
-            volumeId,
-            readOnly: stagedReadOnly,
-            repair: true,
-            secrets: r.secrets,
-            secretsFrom: "node-publish-secret",
-          });
-        });
+            // Publish carries its own secrets (node-publish-secret): an encrypted class names the
+            // same Secret there so that a publish can unlock what it stages (docs/encryption.md).
+            await stageVolume(staging, spec, {
+              volumeId,
+              readOnly: stagedReadOnly,
+              repair: true,
+              secrets: r.secrets,
+              secretsFrom: "node-publish-secret",
+            });
+          }));
         const mounts = await mounter.mountInfo();
         const staged = mountAt(mounts, staging);
         if (!staged) {

@@ -114,3 +114,30 @@ Deno.test("NodePublishVolume() stages again a staging path emptied behind the dr
   assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
   assert.deepEqual(await sharedLustreMounts(env), [], "no Lustre mount is left, stale or new");
 });
+
+Deno.test("NodePublishVolume() 16 at once on a staging path emptied behind the driver's back stage it again once, and every target shows the volume", async () => {
+  await using env = await startNodeEnv({ hostNamespace: false });
+  const staging = await env.stage("pv-herd", ctx);
+  await writeVolData(staging, "pv-herd");
+  await Deno.writeTextFile(`${staging}/data.txt`, "kept on the server");
+  const umount = await new Deno.Command("umount", {
+    args: [staging],
+    signal: AbortSignal.timeout(10_000),
+  }).output();
+  assert.equal(umount.code, 0, new TextDecoder().decode(umount.stderr));
+
+  // Publishes that arrive together share one check (and here one repair) of the staging path.
+  const pods = Array.from({ length: 16 }, (_, i) => `pod-${i}`);
+  const targets = await Promise.all(pods.map((pod) => env.publish("pv-herd", pod, ctx)));
+  for (const target of targets) {
+    assert.equal(await Deno.readTextFile(`${target}/data.txt`), "kept on the server");
+  }
+  const stagingMounts = (await mountsBelow(staging)).filter((path) => path === staging);
+  assert.deepEqual(stagingMounts, [staging], "staged again exactly once, nothing stacked");
+  assert.equal((await sharedLustreMounts(env)).length, 1, "one shared Lustre mount");
+
+  for (const pod of pods) await env.unpublish("pv-herd", pod);
+  await env.unstage("pv-herd");
+  assert.deepEqual(await mountsBelow(env.kubeletDir), [env.kubeletDir]);
+  assert.deepEqual(await sharedLustreMounts(env), [], "no Lustre mount is left");
+});
