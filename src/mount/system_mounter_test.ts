@@ -178,3 +178,56 @@ Deno.test("SystemMounter.makePrivate() binds a directory on itself, private, wit
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SystemMounter runs quick calls on one thread and gives a spare to calls behind one stuck in the kernel", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mounter-spare-" });
+  const mounter = new SystemMounter({ timeoutMs: 30_000, workerIdleMs: 100, spareAfterMs: 100 });
+  let bindfs: Deno.ChildProcess | undefined;
+  try {
+    for (const sub of ["src", "fuse", "local", "t-stuck", "t-free", ...["a", "b", "c", "d"]]) {
+      await Deno.mkdir(`${dir}/${sub}`);
+    }
+    let most = 0;
+    const watch = setInterval(() => most = Math.max(most, mounter.workerCount), 1);
+    await Promise.all(
+      ["a", "b", "c", "d"].map((t) => mounter.bind(`${dir}/local`, `${dir}/${t}`, [])),
+    );
+    clearInterval(watch);
+    // Generous: only a machine stalled for 100 ms in the middle of a bind makes a spare here.
+    assert.ok(most <= 2, `quick binds queue for the one thread, saw ${most}`);
+
+    // A FUSE file system whose daemon is stopped: a lookup in it blocks in the kernel.
+    bindfs = new Deno.Command("bindfs", { args: ["-f", `${dir}/src`, `${dir}/fuse`] }).spawn();
+    for (let i = 0; i < 100 && !mountAt(await mounter.mountInfo(), `${dir}/fuse`); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(mountAt(await mounter.mountInfo(), `${dir}/fuse`), "bindfs mounted");
+    await Deno.mkdir(`${dir}/src/never-looked-up`);
+    Deno.kill(bindfs.pid, "SIGSTOP");
+    const stuck = mounter.bind(`${dir}/fuse/never-looked-up`, `${dir}/t-stuck`, []);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await mounter.bind(`${dir}/local`, `${dir}/t-free`, []);
+    assert.equal(
+      await Deno.readTextFile(`/proc/self/mountinfo`).then((t) => t.includes(`${dir}/t-free `)),
+      true,
+    );
+    assert.equal(mounter.workerCount, 2, "the stuck call's thread and its spare");
+    Deno.kill(bindfs.pid, "SIGCONT");
+    await stuck;
+  } finally {
+    mounter.close();
+    for (const mount of ["a", "b", "c", "d", "t-free", "t-stuck", "fuse"]) {
+      await new Deno.Command("umount", { args: ["-l", `${dir}/${mount}`], stderr: "null" })
+        .output();
+    }
+    if (bindfs) {
+      for (const signal of ["SIGCONT", "SIGTERM"] as const) {
+        try {
+          Deno.kill(bindfs.pid, signal);
+        } catch { /* ended */ }
+      }
+      await bindfs.status;
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+});
