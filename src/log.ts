@@ -13,7 +13,11 @@ import type { LogLevel } from "./config.ts";
 
 /** The logging methods the driver uses; LogTape's Logger satisfies it. */
 export interface Logger {
-  trace(message: string, properties?: Record<string, unknown>): void;
+  /** Properties may be a function, called only when trace is logged (for costly ones). */
+  trace(
+    message: string,
+    properties?: Record<string, unknown> | (() => Record<string, unknown>),
+  ): void;
   debug(message: string, properties?: Record<string, unknown>): void;
   info(message: string, properties?: Record<string, unknown>): void;
   warn(message: string, properties?: Record<string, unknown>): void;

@@ -44,10 +44,10 @@ export function wrapUnary(route: Route, deps: UnaryDeps): handleUnaryCall<Messag
     const request = call.request;
     const volumeId = (request as { volumeId?: string }).volumeId;
     const context = { requestId, method: method.name, ...(volumeId ? { volumeId } : {}) };
-    deps.logger.trace("Request {method}", {
+    deps.logger.trace("Request {method}", () => ({
       ...context,
       request: redactMessage(method.input, request),
-    });
+    }));
     deps.metrics.rpcInFlight(method.name, 1);
     let response: Message | undefined;
     let failure: (ServerErrorResponse & { code: number }) | undefined;
@@ -83,10 +83,10 @@ export function wrapUnary(route: Route, deps: UnaryDeps): handleUnaryCall<Messag
       deps.logger.trace("{method} {code}", line);
     }
     if (response) {
-      deps.logger.trace("Response {method}", {
+      deps.logger.trace("Response {method}", () => ({
         ...context,
         response: loggable(method.output, response),
-      });
+      }));
     }
     callback(failure ?? null, response);
   };
