@@ -139,6 +139,11 @@ export class BenchNode implements AsyncDisposable {
     return { abnormal: answer.volumeCondition?.abnormal ?? false };
   }
 
+  /** GetPluginInfo: an RPC that does nothing (the cost of gRPC itself). */
+  async pluginInfo(): Promise<void> {
+    await this.driver.client.call(Identity.method.getPluginInfo, {});
+  }
+
   /** Successful Lustre mounts the driver logged ("Mounted Lustre ..."). */
   lustreMountsLogged(): number {
     return this.driver.logLines().filter((l) =>

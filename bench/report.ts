@@ -108,6 +108,12 @@ function statsRows(s: StatsScaleResult | undefined): [string, string][] {
     passRow("cold", s.cold),
     passRow("warm", s.warm),
     ...(s.warmSequential ? [passRow("warm", s.warmSequential, 1)] : []),
+    ...(s.grpcFloor
+      ? [[
+        `GetPluginInfo (does nothing: gRPC's own cost), ${s.volumes} calls, ${s.concurrency} at once: wall, p50 / p99, driver CPU`,
+        `${s.grpcFloor.wallMs} ms, ${pair(s.grpcFloor.latency)}, ${s.grpcFloor.cpuSeconds} s`,
+      ] as [string, string]]
+      : []),
     [`Resident memory (VmRSS) with the ${s.volumes} volumes published`, `${s.rssMiB} MiB`],
     [
       `NodeGetVolumeStats: lfs runs over all passes (most for one volume)`,

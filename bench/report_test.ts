@@ -97,6 +97,7 @@ Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory
       cold: { ...pass, wallMs: 20000 },
       warm: pass,
       warmSequential: { ...pass, wallMs: 1000 },
+      grpcFloor: { ...pass, wallMs: 300 },
       rssMiB: 91.2,
       lfsCalls: 500,
       maxLfsPerVolume: 1,
@@ -108,6 +109,7 @@ Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory
   );
   assert.match(text, /NodeGetVolumeStats of 500 volumes, 32 at once, cold.*\| 20000 ms/);
   assert.match(text, /NodeGetVolumeStats of 500 volumes, 1 at once, warm.*\| 1000 ms/);
+  assert.match(text, /GetPluginInfo .*500 calls, 32 at once.*\| 300 ms, 4\.2 \/ 9\.5 ms/);
   assert.match(text, /lfs runs over all passes \(most for one volume\) *\| 500 \(1\)/);
   assert.match(text, /with the 500 volumes published *\| 91\.2 MiB/);
   assert.doesNotMatch(formatMarkdown(RESULTS), /NodeGetVolumeStats/, "older results have none");

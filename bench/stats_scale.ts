@@ -27,6 +27,11 @@ export interface StatsScaleResult {
   readonly warm: StatsPass;
   /** Warm again, one call at a time (kubelet's calls spread over its minute). */
   readonly warmSequential?: StatsPass;
+  /**
+   * As many GetPluginInfo calls, `concurrency` at once: an RPC that does nothing,
+   * so the cost of gRPC itself (client and server on the same cores).
+   */
+  readonly grpcFloor?: StatsPass;
   /** The driver's VmRSS after the warm pass, with every volume still published. */
   readonly rssMiB: number;
   /** lfs processes over all passes, and the most for one volume (simulator only). */
@@ -92,7 +97,11 @@ export async function statsAtScale(
   const lfsPaths = options.lfsPaths ?? (() => Promise.resolve([]));
   const lfsBefore = (await lfsPaths()).length;
   let firstError: string | undefined;
-  const pass = async (parallel = concurrency): Promise<StatsPass> => {
+  const stats = async (id: string) => (await node.stats(id, targets.get(id)!)).abnormal;
+  const pass = async (
+    parallel = concurrency,
+    call: (id: string) => Promise<boolean> = stats,
+  ): Promise<StatsPass> => {
     const durations: number[] = [];
     let errors = 0;
     let abnormal = 0;
@@ -101,7 +110,7 @@ export async function statsAtScale(
     await pool(ids, parallel, async (id) => {
       const callStarted = performance.now();
       try {
-        if ((await node.stats(id, targets.get(id)!)).abnormal) abnormal++;
+        if (await call(id)) abnormal++;
         durations.push(performance.now() - callStarted);
       } catch (error) {
         errors++;
@@ -121,6 +130,10 @@ export async function statsAtScale(
   const cold = await pass();
   const warm = await pass();
   const warmSequential = await pass(1);
+  const grpcFloor = await pass(concurrency, async () => {
+    await node.pluginInfo();
+    return false;
+  });
   const rssMiB = Math.round(await readRssKiB(node.driver.pid) / 102.4) / 10;
   const lfs = (await lfsPaths()).slice(lfsBefore);
   const perVolume = [...targets.values()].map((target) =>
@@ -137,6 +150,7 @@ export async function statsAtScale(
     cold,
     warm,
     warmSequential,
+    grpcFloor,
     rssMiB,
     lfsCalls: options.lfsPaths ? lfs.length : undefined,
     maxLfsPerVolume: options.lfsPaths ? Math.max(0, ...perVolume) : undefined,

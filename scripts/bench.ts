@@ -200,7 +200,8 @@ async function main(): Promise<void> {
         `${statsScale.cold.cpuSeconds} CPU s), warm ${statsScale.warm.wallMs} ms ` +
         `(p50 ${statsScale.warm.latency.p50Ms} ms, p99 ${statsScale.warm.latency.p99Ms} ms, ` +
         `${statsScale.warm.cpuSeconds} CPU s), warm one at a time p50 ` +
-        `${statsScale.warmSequential?.latency.p50Ms} ms; lfs runs ${
+        `${statsScale.warmSequential?.latency.p50Ms} ms; GetPluginInfo at once p50 ` +
+        `${statsScale.grpcFloor?.latency.p50Ms} ms; lfs runs ${
           statsScale.lfsCalls ?? "not counted"
         }, ` +
         `at most ${statsScale.maxLfsPerVolume ?? "?"} per volume; VmRSS ${statsScale.rssMiB} MiB`,
