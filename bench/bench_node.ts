@@ -23,6 +23,8 @@ export interface BenchNodeOptions {
   readonly driverArgs?: readonly string[];
   /** Deno flags of the driver: the `node` task's, which the image is compiled with. */
   readonly denoFlags?: readonly string[];
+  /** The module deno runs (default `${REPO}/src/main.ts`): the bench runs the bundle's main.js. */
+  readonly entry?: string;
 }
 
 /** A running benchmark node. */
@@ -53,6 +55,7 @@ export class BenchNode implements AsyncDisposable {
       ownNamespace: true,
       waitReady: false,
       denoFlags: this.options.denoFlags,
+      entry: this.options.entry,
       args: [
         "--kubelet-dir",
         this.kubeletDir,

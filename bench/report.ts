@@ -44,6 +44,8 @@ export interface BenchResults {
   };
   /** Deno flags the driver ran with (the `node` task's, as the image is compiled). */
   readonly denoFlags?: readonly string[];
+  /** What deno ran: the bundle of `module` (`deno bundle`, as in the image) or `module` itself. */
+  readonly entry?: { readonly kind: "bundle" | "source"; readonly module: string };
   /** The results file this run replaced, for comparison. */
   readonly previous?: Comparison;
   readonly sequential: LatencyResult;
@@ -189,9 +191,9 @@ export function formatMarkdown(r: BenchResults): string {
     "",
     `Written by \`deno task bench\` on ${r.generatedAt} in ${r.totalSeconds} s.`,
     `Target: ${e.target}. Machine: ${e.cpus} x ${e.cpuModel}, Linux ${e.kernel}, ` +
-    `Deno ${e.deno}. Driver: klustre-csi ${e.driverVersion} run by \`deno run ${
-      (r.denoFlags ?? ["--allow-all"]).join(" ")
-    }\` (the image's flags), log level info.`,
+    `Deno ${e.deno}. Driver: klustre-csi ${e.driverVersion}${ranWhat(r.entry)} run by ` +
+    `\`deno run ${(r.denoFlags ?? ["--allow-all"]).join(" ")}\` (the image's flags), ` +
+    `log level info.`,
     `Latency runs: ${samples} sequential publishes then unpublishes; ${rounds} rounds of ` +
     `${concurrency} at once. Times are client-side, from call to answer over the unix socket.`,
     "",
@@ -206,6 +208,14 @@ export function formatMarkdown(r: BenchResults): string {
       ]
       : []),
   ].join("\n");
+}
+
+/** ", the bundle of src/main.ts (...)," for the header: what `deno run` ran. */
+function ranWhat(entry: BenchResults["entry"]): string {
+  if (!entry) return "";
+  return entry.kind === "bundle"
+    ? `, the bundle of ${entry.module} (\`deno bundle\`, which the image is compiled from),`
+    : `, ${entry.module} from source (not the image's bundle),`;
 }
 
 /** A markdown table with padded columns, as `deno fmt` writes it. */

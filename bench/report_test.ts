@@ -114,3 +114,19 @@ Deno.test("formatMarkdown() reports the stats run: both passes, lfs runs, memory
   assert.match(text, /with the 500 volumes published *\| 91\.2 MiB/);
   assert.doesNotMatch(formatMarkdown(RESULTS), /NodeGetVolumeStats/, "older results have none");
 });
+
+Deno.test("formatMarkdown() says whether the driver ran as the image's bundle or from source", () => {
+  const flags = ["--no-config", "--allow-all"];
+  const bundled = formatMarkdown({
+    ...RESULTS,
+    denoFlags: flags,
+    entry: { kind: "bundle", module: "src/main.ts" },
+  }).replace(/\n/g, " ");
+  assert.match(
+    bundled,
+    /klustre-csi 0\.1\.0, the bundle of src\/main\.ts \(`deno bundle`, which the image is compiled from\), run by `deno run --no-config --allow-all`/,
+  );
+  const source = formatMarkdown({ ...RESULTS, entry: { kind: "source", module: "src/main.ts" } });
+  assert.match(source.replace(/\n/g, " "), /src\/main\.ts from source \(not the image's bundle\)/);
+  assert.doesNotMatch(formatMarkdown(RESULTS), /bundle|from source/, "older results say neither");
+});

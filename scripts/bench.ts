@@ -19,6 +19,10 @@
  *                          on a real Lustre the directories SUBDIR/bench-stats/0..N-1 must exist)
  *   --settle-seconds N     Wait after the storm's teardown before the settled memory sample (default 60)
  *   --out DIR              Where to write results.json and results.md (default bench)
+ *   --entry bundle|source  What the driver runs (default bundle): the bundle of src/main.ts, as the
+ *                          image is compiled from it (scripts/bundle.ts, written to a temp dir
+ *                          outside the repo, so it can only run if it is self-contained), or
+ *                          src/main.ts itself, to compare
  *   --controller on|off|only  The controller section (bench/bench_controller.ts; default on):
  *                          writes results_controller.json and .md; "only" runs just it
  *   --controller-creates N, --controller-files N  Its sizes (default 2000, 200000)
@@ -36,7 +40,13 @@ import { concurrentLatency, publishStorm, sequentialLatency } from "../bench/sce
 import { type BenchResults, formatMarkdown } from "../bench/report.ts";
 import { median } from "../bench/stats.ts";
 import { comparisonOf, formatComparison } from "../bench/report.ts";
-import { parseNodeTask } from "./compile.ts";
+import {
+  BUNDLE_RUN_FLAGS,
+  bundlePlan,
+  readNodeTask,
+  sourceWorkerModules,
+  writeBundle,
+} from "./bundle.ts";
 import { statsAtScale } from "../bench/stats_scale.ts";
 import { runControllerSection } from "../bench/controller_section.ts";
 
@@ -56,6 +66,7 @@ const { values } = parseArgs({
     "stats-volumes": { type: "string", default: "500" },
     "driver-arg": { type: "string", multiple: true, default: [] },
     out: { type: "string", default: `${REPO}/bench` },
+    entry: { type: "string", default: "bundle" },
     controller: { type: "string", default: "on" },
     "controller-creates": { type: "string", default: "2000" },
     "controller-files": { type: "string", default: "200000" },
@@ -102,15 +113,27 @@ async function main(): Promise<void> {
     startupRuns: count("startup-runs"),
   };
   const settleSeconds = count("settle-seconds");
+  if (values.entry !== "bundle" && values.entry !== "source") {
+    throw new RangeError(`--entry must be bundle or source, not "${values.entry}"`);
+  }
+  const entryKind = values.entry;
   // The flags of the `node` task, which scripts/compile.ts builds the image with.
-  const { flags: denoFlags } = parseNodeTask(
-    JSON.parse(await Deno.readTextFile(`${REPO}/deno.json`)).tasks.node,
-  );
+  const task = readNodeTask();
   const previous = await Deno.readTextFile(`${values.out}/results.json`)
     .then((text) => comparisonOf(JSON.parse(text) as BenchResults))
     .catch(() => undefined);
   const started = performance.now();
   await using dir = await tempDir("klustre-bench-");
+  // The image's form: the bundle, outside the repo so that nothing resolves from its node_modules.
+  let entry = `${REPO}/${task.entry}`;
+  let denoFlags = task.flags;
+  if (entryKind === "bundle") {
+    const plan = bundlePlan(task.entry, sourceWorkerModules(task.entry), `${dir.path}/bundle`);
+    await writeBundle(plan);
+    entry = plan.main.output;
+    denoFlags = [...BUNDLE_RUN_FLAGS, ...task.flags];
+    log(`bundled ${task.entry} and ${plan.workers.length} Worker modules into ${dir.path}/bundle`);
+  }
   let sim: Sim | undefined;
   const context: Record<string, string> = {};
   let target: string;
@@ -132,6 +155,7 @@ async function main(): Promise<void> {
       pathEnv: sim?.pathEnv ?? values["path-env"],
       driverArgs: values["driver-arg"],
       denoFlags,
+      entry,
     });
     const mountsMade = sim
       ? async () => (await sim.lustreMounts()).length
@@ -230,6 +254,7 @@ async function main(): Promise<void> {
         settledThreads,
       },
       denoFlags,
+      entry: { kind: entryKind, module: task.entry },
       previous,
       sequential,
       concurrent,

@@ -1,82 +1,57 @@
 /**
- * Builds the single `klustre-csi` binary with `deno compile`.
+ * Builds the single `klustre-csi` binary: first the bundle (scripts/bundle.ts:
+ * DIR/main.js and one bundle per Worker module), then `deno compile` of
+ * DIR/main.js.
  *
  * The binary gets the runtime flags of the `node` task in deno.json (written
- * once, there), and every Worker module under src/ is embedded with
- * `--include`, since `deno compile` does not follow `new Worker(...)`.
- * container/Containerfile runs this script; `deno compile` downloads its
- * runtime stub, so it needs the network.
+ * once, there), and every Worker's bundle is embedded with `--include`, since
+ * `deno compile` does not follow `new Worker(...)`. container/Containerfile
+ * runs this script; `deno bundle` fetches esbuild and `deno compile` its
+ * runtime stub on first use, so both need the network.
  *
  * Usage: deno run --allow-read --allow-run scripts/compile.ts
- *          [--target TRIPLE] [--output PATH] [--print]
- *   --target  e.g. x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu (default: this machine)
- *   --output  binary path (default dist/klustre-csi)
- *   --print   print the deno arguments, one per line, instead of compiling
+ *          [--target TRIPLE] [--output PATH] [--bundle-dir DIR] [--print]
+ *   --target      e.g. x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu (default: this machine)
+ *   --output      binary path (default dist/klustre-csi)
+ *   --bundle-dir  where the bundle is written first (default dist/bundle)
+ *   --print       print the deno compile arguments, one per line, instead of bundling and compiling
  */
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import {
+  BUNDLE_DIR,
+  bundlePlan,
+  readNodeTask,
+  sourceWorkerModules,
+  writeBundle,
+} from "./bundle.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
-
-/**
- * The flags and entry point of the `node` task: `deno run FLAGS... ENTRY.ts node`.
- * @throws SyntaxError when the task has another shape
- */
-export function parseNodeTask(task: string): { flags: string[]; entry: string } {
-  const words = task.trim().split(/\s+/);
-  const entryIndex = words.findIndex((w) => w.endsWith(".ts"));
-  if (words[0] !== "deno" || words[1] !== "run" || entryIndex < 3) {
-    throw new SyntaxError(
-      `Cannot read the node task "${task}": expected "deno run FLAGS ENTRY.ts"`,
-    );
-  }
-  return { flags: words.slice(2, entryIndex), entry: words[entryIndex] };
-}
-
-const WORKER = /new Worker\(/g;
-const WORKER_URL = /new Worker\(\s*new URL\(\s*(["'])([^"'`]+)\1\s*,\s*import\.meta\.url\s*\)/g;
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** `deno compile` at most (the first also downloads the runtime stub of the target). */
+const COMPILE_TIMEOUT_MS = 600_000;
 
 /**
- * Modules started as Workers by the given sources (path relative to the repo -> text).
- * @throws SyntaxError for a Worker whose module is not a literal URL beside import.meta.url
+ * The arguments after `deno` that compile the binary from `task.entry` (the
+ * bundle's main.js) with the task's flags.
+ *
+ * --no-config: the bundle imports nothing but `node:` modules, so the
+ * repository's deno.json has nothing left to resolve; with it, `deno compile`
+ * would read its lockfile and, for its nodeModulesDir, could embed npm
+ * packages from node_modules that the bundle already inlined. Without a
+ * config there is no lockfile either, so no --frozen (`deno bundle` had it).
+ * --no-check: the Worker bundles are esbuild's JavaScript in files named .ts
+ * (the names the driver's `new Worker(new URL(...))` asks for), which would not
+ * pass a type check; the sources were type-checked (`deno check`) before.
  */
-export function findWorkerModules(sources: ReadonlyMap<string, string>): string[] {
-  const found = new Set<string>();
-  for (const [path, text] of sources) {
-    const urls = [...text.matchAll(WORKER_URL)];
-    if (urls.length !== [...text.matchAll(WORKER)].length) {
-      throw new SyntaxError(
-        `Cannot embed the workers of "${path}": write new Worker(new URL("./x.ts", import.meta.url))`,
-      );
-    }
-    for (const match of urls) {
-      const url = new URL(match[2], `file:///${path}`);
-      found.add(decodeURIComponent(url.pathname.slice(1)));
-    }
-  }
-  return [...found].sort();
-}
-
-/** The arguments after `deno` that compile the binary. */
 export function compileArgs(
   task: { flags: string[]; entry: string },
   options: { workers: string[]; output: string; target?: string },
 ): string[] {
-  const args = ["compile", "--frozen"];
+  const args = ["compile", "--no-config", "--no-check"];
   if (options.target) args.push("--target", options.target);
   args.push("--output", options.output);
   for (const worker of options.workers) args.push("--include", worker);
   return [...args, ...task.flags, task.entry];
-}
-
-function readSources(dir: string, into: Map<string, string>): Map<string, string> {
-  for (const entry of Deno.readDirSync(`${ROOT}${dir}`)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) readSources(path, into);
-    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
-      into.set(path, Deno.readTextFileSync(`${ROOT}${path}`));
-    }
-  }
-  return into;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -85,15 +60,16 @@ async function main(argv: string[]): Promise<number> {
     options: {
       target: { type: "string" },
       output: { type: "string", default: "dist/klustre-csi" },
+      "bundle-dir": { type: "string", default: BUNDLE_DIR },
       print: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
   });
-  const task = parseNodeTask(JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks.node);
-  const srcDir = task.entry.slice(0, task.entry.indexOf("/"));
-  const args = compileArgs(task, {
-    workers: findWorkerModules(readSources(srcDir, new Map())),
+  const task = readNodeTask();
+  const plan = bundlePlan(task.entry, sourceWorkerModules(task.entry), values["bundle-dir"]);
+  const args = compileArgs({ flags: task.flags, entry: plan.main.output }, {
+    workers: plan.workers.map((step) => step.output),
     output: values.output,
     target: values.target,
   });
@@ -101,9 +77,23 @@ async function main(argv: string[]): Promise<number> {
     console.log(args.join("\n"));
     return 0;
   }
+  console.error(`bundling ${task.entry} and its ${plan.workers.length} Worker modules`);
+  await writeBundle(plan);
   console.error(`deno ${args.join(" ")}`);
-  const child = new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdin: "null" }).spawn();
-  return (await child.status).code;
+  // Relative paths (the bundle, --output) are relative to the repository.
+  const signal = AbortSignal.timeout(COMPILE_TIMEOUT_MS);
+  const child = new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdin: "null", signal })
+    .spawn();
+  const status = await child.status;
+  if (signal.aborted) console.error(`deno compile stopped after ${COMPILE_TIMEOUT_MS / 1000} s`);
+  return status.code;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    console.error(`compile: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -19,7 +19,7 @@ import { parse as parseYaml } from "yaml";
 import { DRIVER_NAME, DRIVER_VERSION } from "../src/version.ts";
 import { SETTINGS } from "../src/settings.ts";
 import { parseConfig } from "../src/config.ts";
-import { findWorkerModules, parseNodeTask } from "../scripts/compile.ts";
+import { findWorkerModules, parseNodeTask, sourceWorkerModules } from "../scripts/bundle.ts";
 import { schemaProblems } from "./support/k8s_schema.ts";
 import {
   assertSameObjects,
@@ -401,17 +401,19 @@ Deno.test("Containerfile compiles the binary with scripts/compile.ts onto distro
     text,
     /deno run --allow-read --allow-run scripts\/compile\.ts --target "\$target" --output \/out\/rootfs\/klustre-csi;/,
   );
-  assert.match(text, /^COPY scripts\/compile\.ts scripts\/$/m);
+  assert.match(text, /^COPY scripts\/compile\.ts scripts\/bundle\.ts scripts\/$/m);
   assert.match(text, /^COPY --from=build \/out\/rootfs\/ \/$/m);
   assert.match(text, /^ENTRYPOINT \["\/klustre-csi"\]$/m);
   assert.doesNotMatch(text, /^(SHELL|HEALTHCHECK)/m);
   const ignore = Deno.readTextFileSync(`${ROOT}container/Containerfile.dockerignore`);
-  for (const path of ["deno.json", "deno.lock", "src/", "scripts/compile.ts"]) {
+  for (
+    const path of ["deno.json", "deno.lock", "src/", "scripts/compile.ts", "scripts/bundle.ts"]
+  ) {
     assert.ok(ignore.split("\n").includes(`!${path}`), `the build context has ${path}`);
   }
 });
 
-Deno.test("scripts/compile.ts compiles with the node task's flags and embeds the workers", () => {
+Deno.test("scripts/compile.ts compiles the bundle with the node task's flags and embeds the workers' bundles", () => {
   const printed = runOk(Deno.execPath(), [
     "run",
     "--allow-read",
@@ -424,20 +426,27 @@ Deno.test("scripts/compile.ts compiles with the node task's flags and embeds the
     "/out/klustre-csi",
   ]).trim().split("\n");
   const task = parseNodeTask(JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks.node);
-  assert.deepEqual(printed.slice(0, 6), [
+  assert.deepEqual(printed.slice(0, 7), [
     "compile",
-    "--frozen",
+    "--no-config",
+    "--no-check",
     "--target",
     "aarch64-unknown-linux-gnu",
     "--output",
     "/out/klustre-csi",
   ]);
-  assert.deepEqual(printed.slice(-task.flags.length - 1), [...task.flags, task.entry]);
   assert.equal(task.entry, "src/main.ts");
+  assert.deepEqual(printed.slice(-task.flags.length - 1), [...task.flags, "dist/bundle/main.js"]);
   const includes = printed.flatMap((a, i) => printed[i - 1] === "--include" ? [a] : []);
-  for (const path of includes) assert.ok(Deno.statSync(`${ROOT}${path}`).isFile, path);
+  const workers = sourceWorkerModules(task.entry);
+  assert.deepEqual(
+    includes,
+    workers.map((w) => `dist/bundle/${w.slice(w.lastIndexOf("/") + 1)}`),
+    "one bundle per Worker module, named as the module",
+  );
+  for (const path of workers) assert.ok(Deno.statSync(`${ROOT}${path}`).isFile, path);
   if (existsFile(`${ROOT}src/mount/_syscall_worker.ts`)) {
-    assert.ok(includes.includes("src/mount/_syscall_worker.ts"), includes.join(" "));
+    assert.ok(includes.includes("dist/bundle/_syscall_worker.ts"), includes.join(" "));
   }
 });
 

@@ -1,5 +1,5 @@
 /**
- * Starts the real driver (`src/main.ts`) as a child process on a temp
+ * Starts the real driver (`src/main.ts`, or its bundle) as a child process on a temp
  * socket, optionally in a mount namespace of its own that shares the
  * kubelet directory (as the DaemonSet does), and gives a CSI client to it.
  */
@@ -30,6 +30,8 @@ export interface DriverOptions {
   readonly waitReady?: boolean;
   /** Deno flags before the entry point (default DRIVER_PERMISSIONS); the bench passes the image's. */
   readonly denoFlags?: readonly string[];
+  /** The module deno runs (default `${REPO}/src/main.ts`); the bench runs the bundle's main.js. */
+  readonly entry?: string;
 }
 
 /** A running driver. */
@@ -99,7 +101,7 @@ export async function startDriver(options: DriverOptions): Promise<DriverProcess
   const driverArgs = [
     "run",
     ...(options.denoFlags ?? DRIVER_PERMISSIONS),
-    `${REPO}/src/main.ts`,
+    options.entry ?? `${REPO}/src/main.ts`,
     mode,
     "--endpoint",
     `unix://${socketPath}`,

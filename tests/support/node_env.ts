@@ -23,6 +23,8 @@ export interface NodeEnvOptions {
    * the DaemonSet does (default true).
    */
   readonly hostNamespace?: boolean;
+  /** The driver's module and Deno flags (default src/main.ts with --allow-all), e.g. the bundle. */
+  readonly driver?: { readonly entry: string; readonly denoFlags: readonly string[] };
 }
 
 /** A running test node. */
@@ -37,6 +39,7 @@ export class NodeEnv implements AsyncDisposable {
     readonly kubeletDir: string,
     readonly driverArgs: readonly string[],
     private readonly cleanup: AsyncDisposable,
+    readonly driverModule?: NodeEnvOptions["driver"],
   ) {}
 
   get stateDir(): string {
@@ -49,6 +52,8 @@ export class NodeEnv implements AsyncDisposable {
       dir: `${this.dir}/driver`,
       ownNamespace: true,
       parentNamespace: this.host?.nsPath,
+      entry: this.driverModule?.entry,
+      denoFlags: this.driverModule?.denoFlags,
       args: [
         ...(this.host ? ["--host-mount-namespace", this.host.nsPath] : []),
         "--kubelet-dir",
@@ -178,7 +183,14 @@ export async function startNodeEnv(options: NodeEnvOptions = {}): Promise<NodeEn
     const kubeletDir = `${dir.path}/kubelet`;
     await makeSharedKubeletDir(kubeletDir);
     const sim = await startSim(`${dir.path}/sim`, options.simState);
-    const env = new NodeEnv(dir.path, sim, kubeletDir, options.driverArgs ?? [], dir);
+    const env = new NodeEnv(
+      dir.path,
+      sim,
+      kubeletDir,
+      options.driverArgs ?? [],
+      dir,
+      options.driver,
+    );
     try {
       if (options.hostNamespace ?? true) env.host = await HostNamespace.start();
       await env.start();
