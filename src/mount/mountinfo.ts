@@ -56,12 +56,24 @@ export function unescapeOctal(text: string): string {
   );
 }
 
+/** Per list of mounts (and its length when indexed), the topmost mount at each path. */
+const topmost = new WeakMap<readonly MountInfo[], { length: number; at: Map<string, MountInfo> }>();
+
 /** The topmost mount at exactly `path` (later lines cover earlier ones), if any. */
 export function mountAt(mounts: readonly MountInfo[], path: string): MountInfo | undefined {
-  for (let i = mounts.length - 1; i >= 0; i--) {
-    if (mounts[i].mountPoint === path) return mounts[i];
+  if (mounts.length < 64) {
+    for (let i = mounts.length - 1; i >= 0; i--) {
+      if (mounts[i].mountPoint === path) return mounts[i];
+    }
+    return undefined;
   }
-  return undefined;
+  // A node with hundreds of volumes: one index per read of mountinfo, shared by its callers.
+  let index = topmost.get(mounts);
+  if (index?.length !== mounts.length) {
+    index = { length: mounts.length, at: new Map(mounts.map((m) => [m.mountPoint, m])) };
+    topmost.set(mounts, index);
+  }
+  return index.at.get(path);
 }
 
 /** True when two mounts show the same directory of the same file system. */

@@ -24,3 +24,16 @@ Deno.test("parseMountInfo() reads fields, optional fields and escapes", () => {
   assert.equal(mountAt(mounts, "/var/lib/kubelet/pods/x")?.id, 38);
   assert.throws(() => parseMountInfo("garbage line"), SyntaxError);
 });
+
+Deno.test("mountAt() finds the topmost mount among hundreds, and sees mounts added since", () => {
+  const lines = Array.from(
+    { length: 300 },
+    (_, i) => `${100 + i} 25 0:45 /v${i} /k/pods/p${i % 150} rw - lustre 10.1.1.67@tcp:/fs rw`,
+  );
+  const mounts = parseMountInfo(lines.join("\n"));
+  assert.equal(mountAt(mounts, "/k/pods/p7")?.id, 100 + 157, "the later of the two at p7");
+  assert.equal(mountAt(mounts, "/k/pods/p149")?.root, "/v299");
+  assert.equal(mountAt(mounts, "/k/pods/none"), undefined);
+  mounts.push(...parseMountInfo("999 25 0:45 /top /k/pods/p7 rw - lustre 10.1.1.67@tcp:/fs rw"));
+  assert.equal(mountAt(mounts, "/k/pods/p7")?.id, 999, "a mount added to the list covers p7");
+});

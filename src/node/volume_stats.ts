@@ -124,7 +124,11 @@ function cached<T>(
   load: () => Promise<T>,
 ): Promise<T> {
   const now = Date.now();
-  for (const [k, entry] of cache) if (now - entry.at >= ttlMs) cache.delete(k);
+  // Entries are kept in the order they were loaded: the expired ones come first.
+  for (const [k, entry] of cache) {
+    if (now - entry.at < ttlMs) break;
+    cache.delete(k);
+  }
   const hit = cache.get(key);
   if (hit) return hit.value;
   const value = load();
