@@ -33,7 +33,7 @@ import type { CommandRunner } from "./exec/command_runner.ts";
 import type { Logger } from "./log.ts";
 import type { Mounter } from "./mount/mounter.ts";
 import { type FsGate, gateKey } from "./mount/fs_gate.ts";
-import { isReadOnly, mountAt, sameDirectory } from "./mount/mountinfo.ts";
+import { isReadOnly, type MountInfo, mountAt, sameDirectory } from "./mount/mountinfo.ts";
 import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
 import { ClientTuning } from "./node/client_tuning.ts";
@@ -248,7 +248,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
   /** Staging and its repairs, one at a time per staging path. */
   const stagingMutex = new KeyedMutex();
   /** Publishes on one staging path at about the same time share one check of it. */
-  const stagingChecks = new SingleFlight<void>();
+  const stagingChecks = new SingleFlight<MountInfo[] | undefined>();
   const kubeletPath = (context: CallContext, field: string, path: string) =>
     requireKubeletPath(context, field, path, config.kubeletDir);
 
@@ -356,10 +356,15 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
       return await runOperation(context, target, async () => {
-        await stagingChecks.run(staging, () =>
-          stagingMutex.run(staging, async () => {
-            const current = mountAt(await mounter.mountInfo(), staging);
-            if (current && !(await stager.isStale(staging, current, STAGING_PATH))) return;
+        // The caller that runs the check (its read began after this call) keeps the mounts it
+        // read when the staging path needed nothing; callers that joined it read afresh.
+        let checkedHere = false;
+        const checked = await stagingChecks.run(staging, () => {
+          checkedHere = true;
+          return stagingMutex.run(staging, async () => {
+            const read = await mounter.mountInfo();
+            const current = mountAt(read, staging);
+            if (current && !(await stager.isStale(staging, current, STAGING_PATH))) return read;
             if (!current) {
               // Kubelet stages once: a staging path it still records as staged but that
               // shows nothing (unmounted behind the driver's back) is staged again here.
@@ -385,8 +390,10 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
               secrets: r.secrets,
               secretsFrom: "node-publish-secret",
             });
-          }));
-        const mounts = await mounter.mountInfo();
+            return undefined;
+          });
+        });
+        const mounts = (checkedHere ? checked : undefined) ?? await mounter.mountInfo();
         const staged = mountAt(mounts, staging);
         if (!staged) {
           throw new CsiError(

@@ -114,8 +114,7 @@ export class SystemMounter implements Mounter {
     }
     const scratchDir = this.#options.scratchDir;
     if (!scratchDir) throw new Error("Cannot bind with flags: no scratch directory configured");
-    await Deno.mkdir(scratchDir, { recursive: true });
-    const scratch = await Deno.makeTempDir({ dir: scratchDir, prefix: "bind-" });
+    const scratch = await emptyDirIn(scratchDir, "bind-");
     try {
       await this.#mount("bind", scratch, { source, target: scratch, flags: MS_BIND }, timeoutMs);
       try {
@@ -159,8 +158,7 @@ export class SystemMounter implements Mounter {
     }
     const scratchDir = this.#options.scratchDir;
     if (!scratchDir) throw new Error("Cannot bind with flags: no scratch directory configured");
-    await Deno.mkdir(scratchDir, { recursive: true });
-    const scratch = await Deno.makeTempDir({ dir: scratchDir, prefix: "bind-" });
+    const scratch = await emptyDirIn(scratchDir, "bind-");
     try {
       const reply = await this.#call({ ...request, scratch }, "bind", path, timeoutMs);
       this.#check(reply, request);
@@ -182,8 +180,7 @@ export class SystemMounter implements Mounter {
     const timeoutMs = this.#options.timeoutMs;
     const scratchDir = this.#options.scratchDir;
     if (!scratchDir) throw new Error("Cannot replace a mount: no scratch directory configured");
-    await Deno.mkdir(scratchDir, { recursive: true });
-    const scratch = await Deno.makeTempDir({ dir: scratchDir, prefix: "replace-" });
+    const scratch = await emptyDirIn(scratchDir, "replace-");
     const request = {
       op: "replaceBeneath" as const,
       source,
@@ -336,4 +333,15 @@ export class SystemMounter implements Mounter {
   get workerCount(): number {
     return this.#idle.length + this.#busy.size;
   }
+}
+
+/** A new empty directory in `dir`; `dir` is made first only when it is missing (one call, mostly). */
+async function emptyDirIn(dir: string, prefix: string): Promise<string> {
+  try {
+    return await Deno.makeTempDir({ dir, prefix });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  return await Deno.makeTempDir({ dir, prefix });
 }

@@ -13,16 +13,10 @@ export async function ensureTargetDirectory(
   context: CallContext,
   target: string,
 ): Promise<boolean> {
-  const info = await Deno.lstat(target).catch(() => undefined);
-  if (info?.isDirectory) return false;
-  if (info) {
-    throw new CsiError(
-      Code.INVALID_ARGUMENT,
-      `Cannot ${context.action} volume "${context.volumeId}": "targetPath" "${target}" exists and is not a directory`,
-    );
-  }
+  // mkdir first: kubelet leaves the target to the driver, so it is usually missing.
   try {
     await Deno.mkdir(target);
+    return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new CsiError(
@@ -32,9 +26,15 @@ export async function ensureTargetDirectory(
       );
     }
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    return false;
   }
-  return true;
+  const info = await Deno.lstat(target).catch(() => undefined);
+  if (info && !info.isDirectory) {
+    throw new CsiError(
+      Code.INVALID_ARGUMENT,
+      `Cannot ${context.action} volume "${context.volumeId}": "targetPath" "${target}" exists and is not a directory`,
+    );
+  }
+  return false;
 }
 
 /** The mountinfo root a directory shows when bound from a mount whose root is `base`. */
