@@ -30,6 +30,15 @@ async function sharedLustreMounts(env: NodeEnv): Promise<string[]> {
   ).map((m) => `${m.mountPoint} ${m.major}:${m.minor}`);
 }
 
+/** Unmounts `path` as an admin would; the kubelet dir is shared, so the driver's view loses it too. */
+async function unmountBehindDriver(path: string): Promise<void> {
+  const umount = await new Deno.Command("umount", {
+    args: [path],
+    signal: AbortSignal.timeout(10_000),
+  }).output();
+  assert.equal(umount.code, 0, new TextDecoder().decode(umount.stderr));
+}
+
 async function stageCall(env: NodeEnv, volumeId: string) {
   return env.driver.client.call(Node.method.nodeStageVolume, {
     volumeId,
@@ -87,12 +96,7 @@ Deno.test("NodePublishVolume() stages again a staging path emptied behind the dr
   const old = await env.publish("pv-gone", "pod-old", ctx);
   await Deno.writeTextFile(`${old}/data.txt`, "kept on the server");
 
-  // The kubelet directory is shared: unmounting here unmounts in the driver's namespace too.
-  const umount = await new Deno.Command("umount", {
-    args: [staging],
-    signal: AbortSignal.timeout(10_000),
-  }).output();
-  assert.equal(umount.code, 0, new TextDecoder().decode(umount.stderr));
+  await unmountBehindDriver(staging);
   assert.deepEqual(await mountedEverywhere(env, staging), [false, false]);
 
   const [before] = await sharedLustreMounts(env);
@@ -120,11 +124,7 @@ Deno.test("NodePublishVolume() 16 at once on a staging path emptied behind the d
   const staging = await env.stage("pv-herd", ctx);
   await writeVolData(staging, "pv-herd");
   await Deno.writeTextFile(`${staging}/data.txt`, "kept on the server");
-  const umount = await new Deno.Command("umount", {
-    args: [staging],
-    signal: AbortSignal.timeout(10_000),
-  }).output();
-  assert.equal(umount.code, 0, new TextDecoder().decode(umount.stderr));
+  await unmountBehindDriver(staging);
 
   // Publishes that arrive together share one check (and here one repair) of the staging path.
   const pods = Array.from({ length: 16 }, (_, i) => `pod-${i}`);
