@@ -33,7 +33,7 @@ import type { CommandRunner } from "./exec/command_runner.ts";
 import type { Logger } from "./log.ts";
 import type { Mounter } from "./mount/mounter.ts";
 import { type FsGate, gateKey } from "./mount/fs_gate.ts";
-import { isReadOnly, type MountInfo, mountAt, sameDirectory } from "./mount/mountinfo.ts";
+import { isReadOnly, mountAt, type MountInfo, sameDirectory } from "./mount/mountinfo.ts";
 import { BIND_STEPS, removeDirectory, unmountCascade } from "./mount/unmount_cascade.ts";
 import { type SharedMount, SharedMounts } from "./node/shared_mounts.ts";
 import { ClientTuning } from "./node/client_tuning.ts";
