@@ -26,6 +26,7 @@ import { nodeHandlers } from "./node_server.ts";
 import { SystemMounter } from "./mount/system_mounter.ts";
 import { hostPathEnv, KEEPER_FOLDER, KeeperNamespace } from "./mount/mount_namespace.ts";
 import { WorkerFsGate } from "./mount/fs_gate.ts";
+import { registerNotAnswering } from "./metrics/not_answering.ts";
 import { killRunningGroups } from "./exec/spawn_bounded.ts";
 import { CONTROLLER_MOUNTS_FOLDER, NODE_MOUNTS_FOLDER } from "./node/shared_mounts.ts";
 
@@ -210,6 +211,7 @@ async function serveWith(
   });
   atExit.push(() => gate.close());
   atExit.push(() => mounter.close());
+  registerNotAnswering(metrics.registry, gate);
   // prepare() binds the state dir on itself unless it is a mount already; undone at exit.
   const stateDirBind = await StateDirBind.before({
     mounter,

@@ -10,11 +10,7 @@ import { type DriverProcess, startDriver } from "./support/driver.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { statusCode } from "./support/calls.ts";
 import { dirNames, serverPath } from "./support/sim_files.ts";
-
-function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return listener.addr.port;
-}
+import { freePort } from "./support/free_port.ts";
 
 function startController(env: NodeEnv, port: number): Promise<DriverProcess> {
   return startDriver({

@@ -8,12 +8,7 @@ import { CallError } from "../src/grpc/client.ts";
 import { Code } from "../src/csi/csi_error.ts";
 import { FS1, startNodeEnv } from "./support/node_env.ts";
 import { mountsBelow } from "./support/kubelet.ts";
-
-/** A port nobody listens on now. */
-function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return listener.addr.port;
-}
+import { freePort } from "./support/free_port.ts";
 
 /** Mounts below the kubelet dir (itself a shared mount, as on a node). */
 async function volumeMounts(kubeletDir: string): Promise<string[]> {

@@ -13,12 +13,7 @@ import { parseExposition, type Samples } from "./support/prom_text.ts";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import "./support/quiet_punycode.ts"; // before kubernetes-models
 import { validate as validateService } from "kubernetes-models/_schemas/IoK8sApiCoreV1Service";
-
-/** A port nobody listens on now. */
-function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return listener.addr.port;
-}
+import { freePort } from "./support/free_port.ts";
 
 /** A node whose driver serves metrics; returns it with its HTTP base URL. */
 async function startMetricsNode(extraArgs: string[] = []) {

@@ -10,6 +10,8 @@ import { Code } from "../src/csi/csi_error.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { capability, FS1, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
 import { mountsBelow, targetPath } from "./support/kubelet.ts";
+import { parseExposition, type Samples } from "./support/prom_text.ts";
+import { freePort } from "./support/free_port.ts";
 
 const FS2 = "10.0.0.1@tcp:/fs2";
 const CHECK_TIMEOUT_MS = 1000;
@@ -36,6 +38,14 @@ async function timed<T>(
   }
 }
 
+/** The driver's /metrics samples (a scrape that hangs fails the test). */
+async function scrape(port: number): Promise<Samples> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  return parseExposition(await response.text());
+}
+
 function threadsOf(env: NodeEnv): number {
   return [...Deno.readDirSync(`/proc/${env.driver.pid}/task`)].length;
 }
@@ -52,9 +62,19 @@ function statsOf(env: NodeEnv, volumeId: string, volumePath: string) {
 }
 
 Deno.test("a frozen file system never wedges the driver and recovers after thaw", async () => {
+  const metricsPort = freePort();
   await using env = await startNodeEnv({
-    driverArgs: ["--command-timeout-ms", `${CHECK_TIMEOUT_MS}`, "--hang-probe-ms", `${PROBE_MS}`],
+    driverArgs: [
+      "--command-timeout-ms",
+      `${CHECK_TIMEOUT_MS}`,
+      "--hang-probe-ms",
+      `${PROBE_MS}`,
+      "--metrics-address",
+      `127.0.0.1:${metricsPort}`,
+    ],
   });
+  const notAnswering = async () =>
+    (await scrape(metricsPort)).get('klustre_csi_lustre_not_answering_since_seconds{fs="fs1"}');
   const fs1 = { source: FS1 };
   const fs1b = { source: FS1, subdir: await env.sim.mkdir("fs1", "b") };
   const fs1c = { source: FS1, subdir: await env.sim.mkdir("fs1", "c") };
@@ -95,6 +115,9 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
       assert.ok(ms < CHECK_TIMEOUT_MS + 1000, `a stats call took ${Math.round(ms)} ms`);
     }
     assert.equal(answers.length, 200);
+    // Scrapes answer during the hang and say since when fs1 does not answer.
+    const since = await notAnswering();
+    assert.ok(since !== undefined && Math.abs(since - Date.now() / 1000) < 60, `since ${since}`);
     for (const [i, { error, ms }] of others.entries()) {
       assert.equal(error, undefined, `call ${i} failed: ${error}`);
       assert.ok(ms < 2000, `call ${i} took ${Math.round(ms)} ms`);
@@ -151,6 +174,7 @@ Deno.test("a frozen file system never wedges the driver and recovers after thaw"
   }
   const recoveredMs = performance.now() - thawedAt;
   assert.ok(healthy, "stats are normal again after thaw");
+  assert.equal(await notAnswering(), undefined, "no series once fs1 answers");
   assert.ok(recoveredMs < 2 * PROBE_MS + 1000, `recovery took ${Math.round(recoveredMs)} ms`);
   await env.stage("pv-frozen-2", fs1c);
   await env.unpublish("pv-other", "pod-b");

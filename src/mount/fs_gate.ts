@@ -67,6 +67,8 @@ export interface FsGate {
   check(key: string, path: string): Promise<PathHealth>;
   /** Since when the mount `key` is not answering; undefined while it answers. */
   notAnsweringSince(key: string): Date | undefined;
+  /** The mounts not answering now (their breaker is open), with since when. */
+  notAnswering(): { readonly key: string; readonly since: Date }[];
   /** Ends the worker threads and probes. */
   close(): void;
 }
@@ -74,6 +76,12 @@ export interface FsGate {
 /** The breaker key of a mount: its source and device, the same for every bind of it. */
 export function gateKey(mount: Pick<MountInfo, "source" | "major" | "minor">): string {
   return `${mount.source} (device ${mount.major}:${mount.minor})`;
+}
+
+/** The mount source a breaker key (gateKey) names. */
+export function sourceOfGateKey(key: string): string {
+  const at = key.lastIndexOf(" (device ");
+  return at < 0 ? key : key.slice(0, at);
 }
 
 /** Settings of the gate. */
@@ -155,6 +163,10 @@ export class WorkerFsGate implements FsGate {
 
   notAnsweringSince(key: string): Date | undefined {
     return this.#breakers.get(key)?.since;
+  }
+
+  notAnswering(): { key: string; since: Date }[] {
+    return [...this.#breakers].map(([key, breaker]) => ({ key, since: breaker.since }));
   }
 
   /** Worker threads per state, for tests and metrics. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FsNotAnsweringError, gateKey, WorkerFsGate } from "./fs_gate.ts";
+import { FsNotAnsweringError, gateKey, sourceOfGateKey, WorkerFsGate } from "./fs_gate.ts";
 import type { FsCallReply, FsCallRequest } from "./fs_call_worker.ts";
 import type { WorkerLike } from "./fs_worker_pool.ts";
 import { errorStatus } from "../grpc/error_status.ts";
@@ -127,9 +127,11 @@ Deno.test("WorkerFsGate.stat() works again when a probe answers after thaw", asy
   try {
     fs.frozen = true;
     await assert.rejects(gate.stat(FROZEN, "/fs1/vol"), FsNotAnsweringError);
+    assert.deepEqual(gate.notAnswering().map((m) => m.key), [FROZEN], "listed while it hangs");
     await until(() => gate.threads.stuck === 2, "the probe is stuck");
     fs.thaw();
     await until(() => gate.notAnsweringSince(FROZEN) === undefined, "the breaker closes");
+    assert.deepEqual(gate.notAnswering(), [], "and no longer once it answers");
     assert.deepEqual(await gate.stat(FROZEN, "/fs1/vol"), { isDirectory: true, size: 4096 });
     assert.equal(gate.threads.stuck, 0, "stuck threads came back");
   } finally {
@@ -192,4 +194,10 @@ Deno.test("errorStatus() answers UNAVAILABLE for a mount that is not answering",
   const status = errorStatus(new OperationError("stage", "pv-1", "/staging", cause));
   assert.equal(status.code, Code.UNAVAILABLE);
   assert.match(status.message, /Lustre file system not answering since 2026-01-01T00:00:00\.000Z/);
+});
+
+Deno.test("sourceOfGateKey() gives back the source a breaker key was made from", () => {
+  assert.equal(sourceOfGateKey(FROZEN), "10.0.0.1@tcp:/fs1");
+  const odd = { source: "10.0.0.1@tcp:/fs (device x)", major: 0, minor: 9 };
+  assert.equal(sourceOfGateKey(gateKey(odd)), odd.source);
 });

@@ -57,6 +57,7 @@ function fakeNode(stateDir: string, answers: ClientStatus[]) {
     realPath: () => Promise.reject(new Error("not used")),
     check: () => Promise.resolve({ healthy: true }),
     notAnsweringSince: () => undefined,
+    notAnswering: () => [],
     close: () => {},
   };
   const shared = new SharedMounts({

@@ -24,6 +24,7 @@ function fakeGate(hungSince?: Date): FsGate {
     realPath: () => hung(),
     check: () => hungSince ? hung() : Promise.resolve({ healthy: true }),
     notAnsweringSince: () => hungSince,
+    notAnswering: () => [],
     close: () => {},
   };
 }

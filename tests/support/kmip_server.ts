@@ -4,6 +4,8 @@
  * directory; dispose stops it (by its own process id) and removes the dir.
  */
 import { tempDir } from "./driver.ts";
+import { freePort } from "./free_port.ts";
+export { freePort };
 
 const EXTENSIONS = `
 [server]
@@ -85,14 +87,6 @@ async function issue(dir: string, name: string, section: "server" | "client"): P
     "-extensions",
     section,
   ]);
-}
-
-/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** A running KMIP server and the PEM texts a client needs. */
