@@ -56,39 +56,49 @@ Deno.test("KmipClient answers KmipUnavailableError for a server that is down or 
   }
 });
 
-Deno.test("pykmip-server: KmipClient creates, locates, gets and destroys keys; KmipVolumeKeys keeps one per volume", async (t) => {
+Deno.test("pykmip-server: KmipClient creates, activates, locates, gets, revokes and destroys keys; KmipVolumeKeys keeps one per volume", async (t) => {
   await using server = await startKmipServer();
-  await t.step("KmipClient creates, locates, gets and destroys a key over mutual TLS", async () => {
-    const kmip = client(server);
-    const name = `klustre-csi/test-${crypto.randomUUID()}`;
-    assert.deepEqual(await kmip.locate(name), []);
-    const id = await kmip.create(name);
-    assert.deepEqual(await kmip.locate(name), [id]);
-    const key = await kmip.get(id);
-    assert.equal(key.length, 32, "an AES-256 key");
-    assert.deepEqual(await kmip.get(id), key, "the same key every time");
-    const other = await kmip.create(`${name}-2`);
-    assert.notDeepEqual(await kmip.get(other), key);
-
-    await kmip.destroy(id);
-    assert.deepEqual(await kmip.locate(name), []);
-    await assert.rejects(
-      kmip.get(id),
-      (e) => e instanceof KmipError && e.reason === "Item Not Found",
-    );
-
-    // Mutual TLS: a server this client cannot verify, and a client the server cannot verify.
-    const wrongCa = new KmipClient({ ...server, ca: server.strangerCert }, { timeoutMs: 20_000 });
-    await assert.rejects(wrongCa.locate(name), KmipUnavailableError);
-    const stranger = new KmipClient(
-      { ...server, cert: server.strangerCert, key: server.strangerKey },
-      { timeoutMs: 20_000 },
-    );
-    await assert.rejects(stranger.locate(name), KmipUnavailableError);
-    assert.match(await server.log(), /certificate verify failed|unknown ca|alert/i);
-  });
   await t.step(
-    "KmipVolumeKeys makes one key per volume, finds it again on retry, destroys it",
+    "KmipClient creates, locates, gets, activates, revokes and destroys keys over mutual TLS",
+    async () => {
+      const kmip = client(server);
+      const name = `klustre-csi/test-${crypto.randomUUID()}`;
+      assert.deepEqual(await kmip.locate(name), []);
+      const id = await kmip.create(name);
+      assert.deepEqual(await kmip.locate(name), [id]);
+      const key = await kmip.get(id);
+      assert.equal(key.length, 32, "an AES-256 key");
+      assert.deepEqual(await kmip.get(id), key, "the same key every time");
+      const other = await kmip.create(`${name}-2`);
+      assert.notDeepEqual(await kmip.get(other), key);
+      // The lifecycle the server enforces: an Active key is revoked before it can be destroyed.
+      await kmip.activate(other);
+      await assert.rejects(kmip.destroy(other), (e) => e instanceof KmipError);
+      assert.notDeepEqual(await kmip.get(other), key, "still there");
+      await kmip.revoke(other);
+      await kmip.destroy(other);
+      assert.deepEqual(await kmip.locate(`${name}-2`), []);
+
+      await kmip.destroy(id);
+      assert.deepEqual(await kmip.locate(name), []);
+      await assert.rejects(
+        kmip.get(id),
+        (e) => e instanceof KmipError && e.reason === "Item Not Found",
+      );
+
+      // Mutual TLS: a server this client cannot verify, and a client the server cannot verify.
+      const wrongCa = new KmipClient({ ...server, ca: server.strangerCert }, { timeoutMs: 20_000 });
+      await assert.rejects(wrongCa.locate(name), KmipUnavailableError);
+      const stranger = new KmipClient(
+        { ...server, cert: server.strangerCert, key: server.strangerKey },
+        { timeoutMs: 20_000 },
+      );
+      await assert.rejects(stranger.locate(name), KmipUnavailableError);
+      assert.match(await server.log(), /certificate verify failed|unknown ca|alert/i);
+    },
+  );
+  await t.step(
+    "KmipVolumeKeys makes one Active key per volume, finds it again on retry, revokes and destroys it",
     async () => {
       const keys = new KmipVolumeKeys(client(server), `${server.host}:${server.port}`);
       const volumeId = `fs1/k8s/pvc-${crypto.randomUUID()}`;
@@ -103,6 +113,12 @@ Deno.test("pykmip-server: KmipClient creates, locates, gets and destroys keys; K
         keys.fetch(volumeId),
         (e) => e instanceof KeyMissingError && e.message.includes(kmipKeyName(volumeId)),
       );
+      // A key made before keys were activated (Pre-Active) is fetched and destroyed as well.
+      const legacy = `${volumeId}-legacy`;
+      await client(server).create(kmipKeyName(legacy));
+      assert.equal((await keys.fetch(legacy)).length, 64);
+      await keys.destroy(legacy);
+      await assert.rejects(keys.fetch(legacy), KeyMissingError);
     },
   );
 });

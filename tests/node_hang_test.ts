@@ -19,7 +19,7 @@ const PROBE_MS = 1000;
 /**
  * The documented thread bound of the driver with one hung mount
  * (docs/troubleshooting.md): Deno's own threads and blocking pool, the
- * mount workers, and the gate's 8 workers plus 5 held by the hung mount.
+ * mount workers, and the gate's 4 workers plus 5 held by the hung mount.
  * Without the gate, 200 stats calls would hold 200 threads.
  */
 const THREAD_BOUND = 64;

@@ -12,6 +12,7 @@ import {
   KmipError,
   locateRequest,
   objectRequest,
+  revokeRequest,
 } from "./kmip_messages.ts";
 import { ttlvMessageLength } from "./ttlv.ts";
 import type { Ttlv } from "./ttlv.ts";
@@ -45,6 +46,10 @@ export interface Kmip {
   locate(name: string): Promise<string[]>;
   /** The key bytes of `id`. */
   get(id: string): Promise<Uint8Array>;
+  /** Pre-Active to Active: usable for encryption (KMIP servers may refuse a Pre-Active key). */
+  activate(id: string): Promise<void>;
+  /** Active to Deactivated (no longer used, not compromised): a server destroys only that. */
+  revoke(id: string): Promise<void>;
   destroy(id: string): Promise<void>;
 }
 
@@ -75,6 +80,14 @@ export class KmipClient implements Kmip {
 
   async get(id: string): Promise<Uint8Array> {
     return keyMaterial(await this.#send("Get", objectRequest("get", id)));
+  }
+
+  async activate(id: string): Promise<void> {
+    await this.#send("Activate", objectRequest("activate", id));
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.#send("Revoke", revokeRequest(id));
   }
 
   async destroy(id: string): Promise<void> {

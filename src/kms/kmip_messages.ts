@@ -1,6 +1,6 @@
 /**
- * KMIP 1.4 request and response messages for the four operations the driver
- * needs (Create, Locate, Get, Destroy), one batch item per message.
+ * KMIP 1.4 request and response messages for the operations the driver needs
+ * (Create, Activate, Locate, Get, Revoke, Destroy), one batch item per message.
  */
 import { Enum, Operation, RESULT_REASONS, Tag, USAGE_ENCRYPT_DECRYPT } from "./kmip_tags.ts";
 import { child, children, decodeTtlv, encodeTtlv, type Ttlv } from "./ttlv.ts";
@@ -74,9 +74,19 @@ export function locateRequest(name: string): Uint8Array {
   ]);
 }
 
-/** Get or Destroy of the object `id`. */
-export function objectRequest(operation: "get" | "destroy", id: string): Uint8Array {
+/** Get, Activate or Destroy of the object `id`. */
+export function objectRequest(operation: "get" | "activate" | "destroy", id: string): Uint8Array {
   return encodeRequest(Operation[operation], [text(Tag.uniqueIdentifier, id)]);
+}
+
+/** Revoke of the object `id` because it is no longer used (Cessation of Operation): Deactivated. */
+export function revokeRequest(id: string): Uint8Array {
+  return encodeRequest(Operation.revoke, [
+    text(Tag.uniqueIdentifier, id),
+    struct(Tag.revocationReason, [
+      enumeration(Tag.revocationReasonCode, Enum.revocationCessationOfOperation),
+    ]),
+  ]);
 }
 
 /**

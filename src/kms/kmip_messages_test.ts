@@ -7,6 +7,7 @@ import {
   keyMaterial,
   KmipError,
   objectRequest,
+  revokeRequest,
 } from "./kmip_messages.ts";
 import { child, children, decodeTtlv, encodeTtlv, type Ttlv } from "./ttlv.ts";
 
@@ -28,6 +29,33 @@ const PYKMIP_GET_FAILED = "42007b01000000b042007a0100000048420069010000002042006
 
 Deno.test("objectRequest() encodes a Get exactly as PyKMIP does", () => {
   assert.deepEqual(objectRequest("get", "1"), hex(PYKMIP_GET_1));
+});
+
+Deno.test("revokeRequest() and objectRequest(activate) name the operation, the object and the reason", () => {
+  const payloadOf = (bytes: Uint8Array) => {
+    const [message] = decodeTtlv(bytes);
+    const item = child(message, 0x42000f);
+    return { operation: child(item, 0x42005c), payload: child(item, 0x420079) };
+  };
+  const revoke = payloadOf(revokeRequest("7"));
+  assert.deepEqual(revoke.operation, { tag: 0x42005c, type: "enumeration", value: 0x13 });
+  assert.deepEqual(child(revoke.payload, 0x420094), {
+    tag: 0x420094,
+    type: "textString",
+    value: "7",
+  });
+  assert.deepEqual(
+    child(child(revoke.payload, 0x420081), 0x420082),
+    { tag: 0x420082, type: "enumeration", value: 0x06 },
+    "Cessation of Operation: the key is retired, not compromised",
+  );
+  const activate = payloadOf(objectRequest("activate", "7"));
+  assert.deepEqual(activate.operation, { tag: 0x42005c, type: "enumeration", value: 0x12 });
+  assert.deepEqual(child(activate.payload, 0x420094), {
+    tag: 0x420094,
+    type: "textString",
+    value: "7",
+  });
 });
 
 Deno.test("decodeResponse() turns a failed batch item into KmipError with reason and message", () => {

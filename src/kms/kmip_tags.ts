@@ -31,13 +31,22 @@ export const Tag = {
   resultMessage: 0x42007d,
   resultReason: 0x42007e,
   resultStatus: 0x42007f,
+  revocationReason: 0x420081,
+  revocationReasonCode: 0x420082,
   symmetricKey: 0x42008f,
   templateAttribute: 0x420091,
   uniqueIdentifier: 0x420094,
 } as const;
 
 /** Operations (section 9.1.3.2.27). */
-export const Operation = { create: 0x01, locate: 0x08, get: 0x0a, destroy: 0x14 } as const;
+export const Operation = {
+  create: 0x01,
+  locate: 0x08,
+  get: 0x0a,
+  activate: 0x12,
+  revoke: 0x13,
+  destroy: 0x14,
+} as const;
 
 /** Enumeration values used in requests. */
 export const Enum = {
@@ -45,6 +54,8 @@ export const Enum = {
   algorithmAes: 0x03,
   nameTypeText: 0x01,
   resultSuccess: 0x00,
+  /** Revocation Reason Code (section 9.1.3.2.19): the key is retired, not compromised. */
+  revocationCessationOfOperation: 0x06,
 } as const;
 
 /** Cryptographic Usage Mask bits: Encrypt | Decrypt. */
