@@ -10,6 +10,7 @@ import { errorMessage, statusCode } from "./support/calls.ts";
 import { REPO, tempDir } from "./support/driver.ts";
 import { parseExposition } from "./support/prom_text.ts";
 import { clientTool } from "./support/keeper_tool.ts";
+import { writeVolData } from "./support/kubelet.ts";
 import { statfsSync } from "node:fs";
 
 /** A volume directory of fs1 with project ID `id` (as the controller makes them). */
@@ -268,4 +269,60 @@ Deno.test("hotNodes: a volume given a Lustre mount of its own (directory staged 
   }
   await env.unstage("pv-two");
   await env.unstage("pv-one");
+});
+
+/** Runs `umount` where `ns` (an nsfs path, entered from the stand-in host) is; fails the test otherwise. */
+async function umountIn(env: NodeEnv, ns: string[], path: string): Promise<void> {
+  const output = await new Deno.Command("nsenter", {
+    args: [
+      `--mount=${env.host!.nsPath}`,
+      ...ns.flatMap((n) => ["nsenter", `--mount=${n}`]),
+      "umount",
+      path,
+    ],
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  assert.equal(output.code, 0, `umount ${path}: ${new TextDecoder().decode(output.stderr)}`);
+}
+
+Deno.test("hotNodes: a publish that stages again after the staging and shared mounts vanished sets the PCC dataset on the new mount", async () => {
+  await using env = await startNodeEnv(V216);
+  const hot = await hotVolume(env, "vol-gone", 1000030);
+  const staging = await env.stage("pv-gone", hot);
+  const attached = (await env.driverMounts()).filter((p) =>
+    p.startsWith(`${env.stateDir}/mounts/`)
+  );
+  assert.equal(attached.length, 1, "one shared mount");
+  const name = attached[0].slice(attached[0].lastIndexOf("/") + 1);
+  const kept = `${env.stateDir}/keeper/mounts/${name}`;
+  assert.match(await clientTool(env, "lctl", "pcc", "list", kept), /projid=\{1000030\}$/m);
+
+  // Behind the driver's back: its staging bind, its view of the shared mount, and the kept mount.
+  const driverNs = `/proc/${env.driver.pid}/ns/mnt`;
+  await umountIn(env, [driverNs], staging);
+  await umountIn(env, [driverNs], attached[0]);
+  await umountIn(env, [`${env.stateDir}/keeper/ns`], kept);
+  assert.ok(!(await env.keeperMounts()).some((m) => m.mountPoint === kept), "the instance is gone");
+
+  // Kubelet still records the volume staged: its next publish stages it again, PCC included.
+  await writeVolData(staging, "pv-gone");
+  await env.publish("pv-gone", "pod-a", hot);
+  const remade = (await env.keeperMounts()).filter((m) =>
+    m.mountPoint.startsWith(`${env.stateDir}/keeper/mounts/`)
+  ).map((m) => m.mountPoint);
+  assert.equal(remade.length, 1, "a new shared mount");
+  assert.match(
+    await clientTool(env, "lctl", "pcc", "list", remade[0]),
+    /autocache: projid=\{1000030\}$/m,
+    "the new instance has the volume's dataset",
+  );
+  await env.unpublish("pv-gone", "pod-a");
+  await env.unstage("pv-gone");
+  assert.equal(
+    (await env.keeperMounts()).filter((m) =>
+      m.mountPoint.startsWith(`${env.stateDir}/keeper/mounts/`)
+    ).length,
+    0,
+  );
 });
