@@ -2,23 +2,12 @@ import assert from "node:assert/strict";
 import { parseLustreSource } from "../lustre/source.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
 import { checkRootSquash } from "./root_squash_check.ts";
+import { testMount } from "../../tests/support/mount_fixture.ts";
 
 const source = parseLustreSource("10.0.0.1@tcp:/fs1");
 
 function mount(fsType: string, mountPoint: string, root = "/"): MountInfo {
-  return {
-    id: 1,
-    parentId: 0,
-    major: 0,
-    minor: 1,
-    root,
-    mountPoint,
-    options: ["rw"],
-    optionalFields: [],
-    fsType,
-    source: "10.0.0.1@tcp:/fs1",
-    superOptions: [],
-  };
+  return testMount(mountPoint, { fsType, root, superOptions: [] });
 }
 
 Deno.test("checkRootSquash() fails with the fix when root is squashed, passes when not, says nothing without a mount", async () => {

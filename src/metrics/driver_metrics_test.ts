@@ -2,23 +2,16 @@ import assert from "node:assert/strict";
 import { DriverMetrics } from "./driver_metrics.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
 import { parseExposition } from "../../tests/support/prom_text.ts";
+import { testMount } from "../../tests/support/mount_fixture.ts";
 
 const DIR = "/state/mounts";
 
 function shared(name: string, fs: string): MountInfo {
-  return {
-    id: 1,
-    parentId: 0,
-    major: 0,
-    minor: 1,
-    root: "/",
-    mountPoint: `${DIR}/${name}`,
-    options: [],
-    optionalFields: [],
-    fsType: "lustre",
+  return testMount(`${DIR}/${name}`, {
     source: `10.0.0.1@tcp:/${fs}`,
+    options: [],
     superOptions: [],
-  };
+  });
 }
 
 function metricsWith(mounts: MountInfo[]) {

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import { countLustreMounts, fsNameOf } from "./lustre_mounts.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
+import { testMount } from "../../tests/support/mount_fixture.ts";
 
 function mount(mountPoint: string, source: string): MountInfo {
-  return {
-    id: 1,
-    parentId: 0,
-    major: 0,
-    minor: 50,
-    root: "/",
-    mountPoint,
-    options: ["rw"],
-    optionalFields: [],
-    fsType: "lustre",
-    source,
-    superOptions: ["rw"],
-  };
+  return testMount(mountPoint, { minor: 50, source });
 }
 
 const DIR = "/var/lib/klustre-csi/mounts";

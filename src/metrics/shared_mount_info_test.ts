@@ -3,21 +3,10 @@ import { registerSharedMountInfo } from "./shared_mount_info.ts";
 import { Registry } from "./prom.ts";
 import type { MountInfo } from "../mount/mountinfo.ts";
 import { parseExposition } from "../../tests/support/prom_text.ts";
+import { testMount } from "../../tests/support/mount_fixture.ts";
 
 function mount(mountPoint: string): MountInfo {
-  return {
-    id: 1,
-    parentId: 0,
-    major: 0,
-    minor: 1,
-    root: "/",
-    mountPoint,
-    options: [],
-    optionalFields: [],
-    fsType: "lustre",
-    source: "10.0.0.1@tcp:/fs1",
-    superOptions: [],
-  };
+  return testMount(mountPoint, { options: [], superOptions: [] });
 }
 
 Deno.test("registerSharedMountInfo() shows each shared mount with its tunables, and forgets released ones", async () => {
