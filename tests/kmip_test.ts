@@ -72,10 +72,13 @@ Deno.test("pykmip-server: KmipClient creates, activates, locates, gets, revokes 
       const other = await kmip.create(`${name}-2`);
       assert.notDeepEqual(await kmip.get(other), key);
       // The lifecycle the server enforces: an Active key is revoked before it can be destroyed.
+      assert.equal(await kmip.state(other), 1, "Pre-Active");
       await kmip.activate(other);
+      assert.equal(await kmip.state(other), 2, "Active");
       await assert.rejects(kmip.destroy(other), (e) => e instanceof KmipError);
       assert.notDeepEqual(await kmip.get(other), key, "still there");
       await kmip.revoke(other);
+      assert.equal(await kmip.state(other), 3, "Deactivated");
       await kmip.destroy(other);
       assert.deepEqual(await kmip.locate(`${name}-2`), []);
 
@@ -104,6 +107,8 @@ Deno.test("pykmip-server: KmipClient creates, activates, locates, gets, revokes 
       const volumeId = `fs1/k8s/pvc-${crypto.randomUUID()}`;
       const created = await keys.create(volumeId);
       assert.equal(created.length, 64);
+      const [id] = await client(server).locate(kmipKeyName(volumeId));
+      assert.equal(await client(server).state(id), 2, "the volume's key is Active");
       assert.deepEqual(await keys.create(volumeId), created, "a retried create finds the same key");
       assert.deepEqual(await keys.fetch(volumeId), created);
       assert.notDeepEqual(await keys.create(`${volumeId}-2`), created);
@@ -113,12 +118,18 @@ Deno.test("pykmip-server: KmipClient creates, activates, locates, gets, revokes 
         keys.fetch(volumeId),
         (e) => e instanceof KeyMissingError && e.message.includes(kmipKeyName(volumeId)),
       );
-      // A key made before keys were activated (Pre-Active) is fetched and destroyed as well.
+      // A key left Pre-Active (made by an earlier version, or a create that stopped before
+      // Activate): a delete destroys it as it is; a retried create activates it.
       const legacy = `${volumeId}-legacy`;
-      await client(server).create(kmipKeyName(legacy));
+      const legacyId = await client(server).create(kmipKeyName(legacy));
       assert.equal((await keys.fetch(legacy)).length, 64);
       await keys.destroy(legacy);
       await assert.rejects(keys.fetch(legacy), KeyMissingError);
+      const again = await client(server).create(kmipKeyName(legacy));
+      assert.notEqual(again, legacyId);
+      await keys.create(legacy);
+      assert.equal(await client(server).state(again), 2, "activated by the retried create");
+      await keys.destroy(legacy);
     },
   );
 });

@@ -13,6 +13,8 @@ import {
   locateRequest,
   objectRequest,
   revokeRequest,
+  stateOf,
+  stateRequest,
 } from "./kmip_messages.ts";
 import { ttlvMessageLength } from "./ttlv.ts";
 import type { Ttlv } from "./ttlv.ts";
@@ -46,6 +48,8 @@ export interface Kmip {
   locate(name: string): Promise<string[]>;
   /** The key bytes of `id`. */
   get(id: string): Promise<Uint8Array>;
+  /** The object's State (Enum.statePreActive, Enum.stateActive, ...). */
+  state(id: string): Promise<number>;
   /** Pre-Active to Active: usable for encryption (KMIP servers may refuse a Pre-Active key). */
   activate(id: string): Promise<void>;
   /** Active to Deactivated (no longer used, not compromised): a server destroys only that. */
@@ -80,6 +84,10 @@ export class KmipClient implements Kmip {
 
   async get(id: string): Promise<Uint8Array> {
     return keyMaterial(await this.#send("Get", objectRequest("get", id)));
+  }
+
+  async state(id: string): Promise<number> {
+    return stateOf(await this.#send("Get Attributes", stateRequest(id)));
   }
 
   async activate(id: string): Promise<void> {

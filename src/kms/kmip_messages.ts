@@ -1,6 +1,7 @@
 /**
  * KMIP 1.4 request and response messages for the operations the driver needs
- * (Create, Activate, Locate, Get, Revoke, Destroy), one batch item per message.
+ * (Create, Activate, Locate, Get, Get Attributes of State, Revoke, Destroy),
+ * one batch item per message.
  */
 import { Enum, Operation, RESULT_REASONS, Tag, USAGE_ENCRYPT_DECRYPT } from "./kmip_tags.ts";
 import { child, children, decodeTtlv, encodeTtlv, type Ttlv } from "./ttlv.ts";
@@ -77,6 +78,29 @@ export function locateRequest(name: string): Uint8Array {
 /** Get, Activate or Destroy of the object `id`. */
 export function objectRequest(operation: "get" | "activate" | "destroy", id: string): Uint8Array {
   return encodeRequest(Operation[operation], [text(Tag.uniqueIdentifier, id)]);
+}
+
+/** Get Attributes: the State of the object `id`. */
+export function stateRequest(id: string): Uint8Array {
+  return encodeRequest(Operation.getAttributes, [
+    text(Tag.uniqueIdentifier, id),
+    text(Tag.attributeName, "State"),
+  ]);
+}
+
+/**
+ * The State (an enumeration value) in a Get Attributes response.
+ * @throws KmipError when the payload holds no State attribute
+ */
+export function stateOf(payload: Ttlv | undefined): number {
+  for (const attribute of children(payload, Tag.attribute)) {
+    const name = child(attribute, Tag.attributeName);
+    const value = child(attribute, Tag.attributeValue);
+    if (name?.type === "textString" && name.value === "State" && value?.type === "enumeration") {
+      return value.value;
+    }
+  }
+  throw new KmipError("Get Attributes", "Invalid Message", "the response holds no State");
 }
 
 /** Revoke of the object `id` because it is no longer used (Cessation of Operation): Deactivated. */

@@ -8,6 +8,8 @@ import {
   KmipError,
   objectRequest,
   revokeRequest,
+  stateOf,
+  stateRequest,
 } from "./kmip_messages.ts";
 import { child, children, decodeTtlv, encodeTtlv, type Ttlv } from "./ttlv.ts";
 
@@ -56,6 +58,31 @@ Deno.test("revokeRequest() and objectRequest(activate) name the operation, the o
     type: "textString",
     value: "7",
   });
+});
+
+Deno.test("stateRequest() asks Get Attributes for State; stateOf() reads it or refuses an answer without it", () => {
+  const [message] = decodeTtlv(stateRequest("9"));
+  const item = child(message, 0x42000f);
+  assert.deepEqual(child(item, 0x42005c), { tag: 0x42005c, type: "enumeration", value: 0x0b });
+  assert.deepEqual(child(child(item, 0x420079), 0x42000a), {
+    tag: 0x42000a,
+    type: "textString",
+    value: "State",
+  });
+  const payload: Ttlv = {
+    tag: 0x42007c,
+    type: "structure",
+    value: [{ tag: 0x420094, type: "textString", value: "9" }, {
+      tag: 0x420008,
+      type: "structure",
+      value: [
+        { tag: 0x42000a, type: "textString", value: "State" },
+        { tag: 0x42000b, type: "enumeration", value: 2 },
+      ],
+    }],
+  };
+  assert.equal(stateOf(payload), 2);
+  assert.throws(() => stateOf({ ...payload, value: [] }), KmipError);
 });
 
 Deno.test("decodeResponse() turns a failed batch item into KmipError with reason and message", () => {

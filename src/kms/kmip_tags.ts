@@ -43,6 +43,7 @@ export const Operation = {
   create: 0x01,
   locate: 0x08,
   get: 0x0a,
+  getAttributes: 0x0b,
   activate: 0x12,
   revoke: 0x13,
   destroy: 0x14,
@@ -54,6 +55,9 @@ export const Enum = {
   algorithmAes: 0x03,
   nameTypeText: 0x01,
   resultSuccess: 0x00,
+  /** State (section 9.1.3.2.17). */
+  statePreActive: 0x01,
+  stateActive: 0x02,
   /** Revocation Reason Code (section 9.1.3.2.19): the key is retired, not compromised. */
   revocationCessationOfOperation: 0x06,
 } as const;

@@ -7,7 +7,7 @@
  */
 import { FSCRYPT_KEY_BYTES } from "../crypto/fscrypt.ts";
 import type { Kmip } from "./kmip_client.ts";
-import { KmipError } from "./kmip_messages.ts";
+import { Enum } from "./kmip_tags.ts";
 
 /** The KMS kinds a StorageClass may name. */
 export type KmsKind = "kmip" | "secret";
@@ -114,12 +114,8 @@ export class KmipVolumeKeys implements VolumeKeys {
     const name = kmipKeyName(volumeId);
     const [found] = await this.#kmip.locate(name);
     const id = found ?? await this.#kmip.create(name);
-    if (found) {
-      // A retry: the first attempt may have stopped before Activate; an Active key refuses it.
-      await this.#kmip.activate(id).catch(unlessStateRefused);
-    } else {
-      await this.#kmip.activate(id);
-    }
+    // A retry finds the key; the first attempt may have stopped before Activate.
+    if (!found || await this.#kmip.state(id) === Enum.statePreActive) await this.#kmip.activate(id);
     return expand(await this.#kmip.get(id));
   }
 
@@ -135,22 +131,13 @@ export class KmipVolumeKeys implements VolumeKeys {
 
   async destroy(volumeId: string): Promise<void> {
     for (const id of await this.#kmip.locate(kmipKeyName(volumeId))) {
-      // Active keys are revoked first (a server destroys no Active key); a key that was never
-      // activated (made before klustre-csi activated keys) or is revoked already refuses it.
-      await this.#kmip.revoke(id).catch(unlessStateRefused);
+      // A server destroys no Active key: revoke it first. A key made before klustre-csi
+      // activated keys is Pre-Active, one revoked by an earlier attempt Deactivated.
+      if (await this.#kmip.state(id) === Enum.stateActive) await this.#kmip.revoke(id);
       await this.#kmip.destroy(id);
     }
   }
 }
-
-/** Swallows the server's refusal of an operation in the key's present state; rethrows the rest. */
-function unlessStateRefused(error: unknown): void {
-  if (error instanceof KmipError && STATE_REFUSALS.has(error.reason)) return;
-  throw error;
-}
-
-/** Result reasons a server gives for Activate or Revoke of a key in another state. */
-const STATE_REFUSALS = new Set(["Illegal Operation", "Permission Denied"]);
 
 async function expand(kmipKey: Uint8Array): Promise<Uint8Array> {
   try {
