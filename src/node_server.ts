@@ -371,8 +371,8 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
               if (!(await kubeletStaged(staging, volumeId))) {
                 throw new CsiError(
                   Code.FAILED_PRECONDITION,
-                  `Cannot publish volume "${volumeId}" at "${target}": it is not staged at ` +
-                    `"${staging}"`,
+                  // No target named: publishes that joined this check get the same error.
+                  `Cannot publish volume "${volumeId}": it is not staged at "${staging}"`,
                 );
               }
               logger.warn(
@@ -393,56 +393,66 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             return undefined;
           });
         });
-        const mounts = (checkedHere ? checked : undefined) ?? await mounter.mountInfo();
-        const staged = mountAt(mounts, staging);
-        if (!staged) {
-          throw new CsiError(
-            Code.UNAVAILABLE,
-            `Cannot publish volume "${volumeId}" at "${target}": "${staging}" was unmounted ` +
-              "while the volume was being published; try again",
-          );
-        }
-        const existing = mountAt(mounts, target);
-        if (existing && !(await stager.unmountStale(target, existing, TARGET_PATH))) {
-          if (sameDirectory(existing, staged) && isReadOnly(existing) === readOnly) return {};
-          throw new CsiError(
-            Code.ALREADY_EXISTS,
-            `Cannot publish volume "${volumeId}" at "${target}": it is already published there ` +
-              `${
-                sameDirectory(existing, staged)
-                  ? `${isReadOnly(existing) ? "read-only" : "read-write"}`
-                  : `from "${existing.source}" "${existing.root}"`
-              }` +
-              `, incompatible with this request (${readOnly ? "read-only" : "read-write"})`,
-          );
-        }
-        if (access.singleTarget) {
-          const other = mounts.find((m) =>
-            sameDirectory(m, staged) && m.mountPoint !== staging && m.mountPoint !== target &&
-            !shared.isInternal(m.mountPoint)
-          );
-          if (other) {
+        const bindOnTarget = async (mounts: MountInfo[]) => {
+          const staged = mountAt(mounts, staging);
+          if (!staged) {
             throw new CsiError(
-              Code.FAILED_PRECONDITION,
-              `Cannot publish volume "${volumeId}" at "${target}": its single-node access mode ` +
-                `allows one target and it is already published at "${other.mountPoint}"`,
+              Code.UNAVAILABLE,
+              `Cannot publish volume "${volumeId}" at "${target}": "${staging}" was unmounted ` +
+                "while the volume was being published; try again",
             );
           }
-        }
-        const created = await ensureTargetDirectory(context, target);
-        try {
-          await bindStagedVolume(bindDeps, {
-            context,
+          const existing = mountAt(mounts, target);
+          if (existing && !(await stager.unmountStale(target, existing, TARGET_PATH))) {
+            if (sameDirectory(existing, staged) && isReadOnly(existing) === readOnly) return {};
+            throw new CsiError(
+              Code.ALREADY_EXISTS,
+              `Cannot publish volume "${volumeId}" at "${target}": it is already published there ` +
+                `${
+                  sameDirectory(existing, staged)
+                    ? `${isReadOnly(existing) ? "read-only" : "read-write"}`
+                    : `from "${existing.source}" "${existing.root}"`
+                }` +
+                `, incompatible with this request (${readOnly ? "read-only" : "read-write"})`,
+            );
+          }
+          if (access.singleTarget) {
+            const other = mounts.find((m) =>
+              sameDirectory(m, staged) && m.mountPoint !== staging && m.mountPoint !== target &&
+              !shared.isInternal(m.mountPoint)
+            );
+            if (other) {
+              throw new CsiError(
+                Code.FAILED_PRECONDITION,
+                `Cannot publish volume "${volumeId}" at "${target}": its single-node access mode ` +
+                  `allows one target and it is already published at "${other.mountPoint}"`,
+              );
+            }
+          }
+          const created = await ensureTargetDirectory(context, target);
+          try {
+            await bindStagedVolume(bindDeps, {
+              context,
+              staging,
+              staged,
+              target,
+              flags: [...flags, ...(readOnly ? ["ro" as const] : [])],
+            });
+          } catch (error) {
+            if (created) await removeDirectory(target).catch(() => undefined);
+            throw error;
+          }
+          return {};
+        };
+        // Single-node access: the check that no other target shows the volume and the bind
+        // happen together (publishes of one staging path are otherwise concurrent).
+        if (access.singleTarget) {
+          return await stagingMutex.run(
             staging,
-            staged,
-            target,
-            flags: [...flags, ...(readOnly ? ["ro" as const] : [])],
-          });
-        } catch (error) {
-          if (created) await removeDirectory(target).catch(() => undefined);
-          throw error;
+            async () => bindOnTarget(await mounter.mountInfo()),
+          );
         }
-        return {};
+        return await bindOnTarget((checkedHere ? checked : undefined) ?? await mounter.mountInfo());
       });
     },
 

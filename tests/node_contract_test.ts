@@ -168,6 +168,24 @@ Deno.test("NodePublishVolume() follows the access mode for a second target on on
   }
 });
 
+Deno.test("NodePublishVolume() of a single-target volume to 8 targets at once binds exactly one", async () => {
+  await using env = await startNodeEnv();
+  const mode = Mode.SINGLE_NODE_SINGLE_WRITER;
+  const ctx = { source: FS1, subdir: await env.sim.mkdir("fs1", "rwop") };
+  await env.stage("pv-rwop", ctx, { mode });
+  const pods = Array.from({ length: 8 }, (_, i) => `pod-${i}`);
+  const codes = await Promise.all(
+    pods.map((pod) => statusCode(env.publish("pv-rwop", pod, ctx, { mode }))),
+  );
+  assert.equal(codes.filter((c) => c === Code.OK).length, 1, `codes ${codes}`);
+  assert.equal(codes.filter((c) => c === Code.FAILED_PRECONDITION).length, 7, `codes ${codes}`);
+  const published = (await mountsBelow(env.kubeletDir)).filter((p) => p.includes("/pods/"));
+  assert.equal(published.length, 1, published.join(" "));
+  const winner = pods[codes.indexOf(Code.OK)];
+  await env.unpublish("pv-rwop", winner);
+  await env.unstage("pv-rwop");
+});
+
 Deno.test("node RPCs refuse bad input with INVALID_ARGUMENT and mount nothing", async () => {
   await using env = await startNodeEnv();
   const c = env.driver.client;

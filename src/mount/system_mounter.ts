@@ -297,12 +297,16 @@ export class SystemMounter implements Mounter {
     deadline: number,
   ): Promise<Worker> {
     while (true) {
+      const now = Date.now();
+      if (deadline - now <= 0) {
+        this.#wakeNext(); // a wake-up meant for this caller goes to the next one
+        throw new MountTimeoutError(operation, path, timeoutMs);
+      }
       const idle = this.#idle.take();
       if (idle) {
-        this.#busy.set(idle, Date.now());
+        this.#busy.set(idle, now);
         return idle;
       }
-      const now = Date.now();
       const below = this.#busy.size < (this.#options.maxWorkers ?? MAX_WORKERS);
       const spareAt = Math.max(...this.#busy.values()) +
         (this.#options.spareAfterMs ?? SPARE_AFTER_MS);
@@ -313,7 +317,6 @@ export class SystemMounter implements Mounter {
         this.#busy.set(fresh, now);
         return fresh;
       }
-      if (deadline - now <= 0) throw new MountTimeoutError(operation, path, timeoutMs);
       await this.#waiting.wait(below ? Math.min(deadline, spareAt) : deadline);
     }
   }

@@ -123,7 +123,7 @@ function cached<T>(
   ttlMs: number,
   load: () => Promise<T>,
 ): Promise<T> {
-  const now = Date.now();
+  const now = performance.now(); // monotonic: a clock step cannot pin or drop entries
   // Entries are kept in the order they were loaded: the expired ones come first.
   for (const [k, entry] of cache) {
     if (now - entry.at < ttlMs) break;
