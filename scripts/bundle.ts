@@ -71,6 +71,13 @@ export function findWorkerModules(sources: ReadonlyMap<string, string>): string[
       );
     }
     for (const match of urls) {
+      // In the bundle import.meta.url is main.js's: a Worker module must sit beside its user.
+      if (!/^\.\/[^/]+\.ts$/.test(match[2])) {
+        throw new SyntaxError(
+          `Cannot bundle the worker "${match[2]}" of "${path}": a Worker module must be a file ` +
+            `beside the module that starts it ("./x.ts"), where the bundle puts it`,
+        );
+      }
       const url = new URL(match[2], `file:///${path}`);
       found.add(decodeURIComponent(url.pathname.slice(1)));
     }

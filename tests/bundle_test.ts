@@ -19,6 +19,27 @@ import { REPO, tempDir } from "./support/driver.ts";
 import { mountsBelow } from "./support/kubelet.ts";
 import { FS1, startNodeEnv } from "./support/node_env.ts";
 
+/** Starts module `path` as a Worker, as the bundled driver does; reports an error within 1 s. */
+const LOADER = `const worker = new Worker(new URL("file://" + Deno.args[0]), { type: "module" });
+worker.onerror = (event) => { event.preventDefault(); console.log(event.message); Deno.exit(1); };
+setTimeout(() => Deno.exit(0), 1000);
+`;
+
+/** The error a Worker of module `path` reports within a second of starting, if any. */
+async function workerLoadError(dir: string, path: string): Promise<string | undefined> {
+  await Deno.writeTextFile(`${dir}/load_worker.js`, LOADER);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", "--no-check", "--allow-all", `${dir}/load_worker.js`, path],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = new TextDecoder();
+  return output.code === 0
+    ? undefined
+    : `${path}: ${text.decode(output.stdout)}${text.decode(output.stderr)}`;
+}
+
 Deno.test("the bundle, outside the repo, publishes a volume, answers its stats and cleans up", async () => {
   await using bundle = await tempDir("klustre-bundle-");
   assert.ok(!bundle.path.startsWith(`${REPO}/`), "the bundle is outside the repository");
@@ -28,6 +49,12 @@ Deno.test("the bundle, outside the repo, publishes a volume, answers its stats a
   for (const step of [plan.main, ...plan.workers]) {
     assert.ok((await Deno.stat(step.output)).isFile, `${step.entry} bundled to ${step.output}`);
   }
+  // Every Worker module loads from the bundle (publish and stats below run two of them).
+  for (const step of plan.workers) {
+    assert.equal(await workerLoadError(bundle.path, step.output), undefined);
+  }
+  await Deno.writeTextFile(`${bundle.path}/broken.ts`, 'import "./missing.js";');
+  assert.match(await workerLoadError(bundle.path, `${bundle.path}/broken.ts`) ?? "", /missing/);
 
   await using env = await startNodeEnv({
     driver: { entry: plan.main.output, denoFlags: [...BUNDLE_RUN_FLAGS, ...task.flags] },

@@ -453,10 +453,17 @@ Deno.test("scripts/compile.ts compiles the bundle with the node task's flags and
 Deno.test("findWorkerModules() resolves literal worker URLs and refuses others", () => {
   const sources = new Map([
     ["src/mount/a.ts", 'new Worker(new URL("./_w.ts", import.meta.url), { type: "module" });'],
-    ["src/b.ts", "new Worker(\n  new URL('../lib/x.ts', import.meta.url),\n);"],
+    ["src/b.ts", "new Worker(\n  new URL('./x.ts', import.meta.url),\n);"],
     ["src/c.ts", "const none = 1;"],
   ]);
-  assert.deepEqual(findWorkerModules(sources), ["lib/x.ts", "src/mount/_w.ts"]);
+  assert.deepEqual(findWorkerModules(sources), ["src/mount/_w.ts", "src/x.ts"]);
+  assert.throws(
+    () =>
+      findWorkerModules(
+        new Map([["src/e.ts", 'new Worker(new URL("../lib/x.ts", import.meta.url))']]),
+      ),
+    /must be a file beside the module that starts it/,
+  );
   assert.throws(
     () => findWorkerModules(new Map([["src/d.ts", "new Worker(url);"]])),
     SyntaxError,
