@@ -95,6 +95,8 @@ export interface WorkerFsGateOptions {
   readonly poolSize?: number;
   /** Calls at most in flight on one mount (default 4). */
   readonly perMount?: number;
+  /** A further worker only once every busy call has run this long (default SPARE_AFTER_MS). */
+  readonly spareAfterMs?: number;
   /** Makes a worker; tests pass fakes. */
   readonly createWorker?: () => WorkerLike;
 }
@@ -124,7 +126,11 @@ export class WorkerFsGate implements FsGate {
 
   constructor(options: WorkerFsGateOptions) {
     this.#options = options;
-    this.#pool = new FsWorkerPool({ size: options.poolSize ?? 4, create: options.createWorker });
+    this.#pool = new FsWorkerPool({
+      size: options.poolSize ?? 4,
+      create: options.createWorker,
+      spareAfterMs: options.spareAfterMs,
+    });
   }
 
   async usage(key: string, path: string): Promise<FsUsage> {
@@ -294,7 +300,7 @@ export class WorkerFsGate implements FsGate {
   #probe(key: string, breaker: Breaker): void {
     if (this.#probing.has(key) || this.#breakers.get(key) !== breaker) return;
     const path = breaker.path;
-    const call = this.#pool.tryStart({ op: "stat", path });
+    const call = this.#pool.tryStart({ op: "stat", path }, true);
     if (!call) return;
     this.#probing.add(key);
     const started = Date.now();

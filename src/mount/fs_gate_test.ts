@@ -53,8 +53,14 @@ function reply(request: FsCallRequest): FsCallReply {
   }
 }
 
-function gateOn(fs: FakeFs) {
-  return new WorkerFsGate({ timeoutMs: 100, probeIntervalMs: 20, createWorker: fs.worker });
+/** A gate on fake workers; a further worker at once (the breaker tests run 4 calls per mount). */
+function gateOn(fs: FakeFs, spareAfterMs = 0) {
+  return new WorkerFsGate({
+    timeoutMs: 100,
+    probeIntervalMs: 20,
+    createWorker: fs.worker,
+    spareAfterMs,
+  });
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -200,4 +206,43 @@ Deno.test("sourceOfGateKey() gives back the source a breaker key was made from",
   assert.equal(sourceOfGateKey(FROZEN), "10.0.0.1@tcp:/fs1");
   const odd = { source: "10.0.0.1@tcp:/fs (device x)", major: 0, minor: 9 };
   assert.equal(sourceOfGateKey(gateKey(odd)), odd.source);
+});
+
+Deno.test("WorkerFsGate runs quick calls on one thread and gives a spare to calls behind one that hangs", async () => {
+  const fs = new FakeFs();
+  const patient = new WorkerFsGate({
+    timeoutMs: 5000,
+    probeIntervalMs: 1000,
+    createWorker: fs.worker,
+    spareAfterMs: 5000,
+  });
+  try {
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => patient.check(HEALTHY, `/fs2/vol-${i}`)),
+    );
+    assert.ok(answers.every((a) => a.healthy));
+    assert.equal(fs.created, 1, "ten quick calls at once on one thread");
+  } finally {
+    patient.close();
+  }
+
+  const gate = new WorkerFsGate({
+    timeoutMs: 5000,
+    probeIntervalMs: 1000,
+    createWorker: fs.worker,
+    spareAfterMs: 50,
+  });
+  try {
+    fs.frozen = true;
+    const stuck = gate.check(FROZEN, "/fs1/vol").catch((error) => error);
+    const started = Date.now();
+    assert.deepEqual(await gate.check(HEALTHY, "/fs2/vol"), { healthy: true });
+    assert.ok(Date.now() - started < 4000, "answered long before the stuck call's timeout");
+    assert.equal(gate.threads.busy + gate.threads.idle, 2, "the stuck call's thread and a spare");
+    fs.thaw();
+    assert.deepEqual(await stuck, { healthy: true });
+  } finally {
+    fs.thaw();
+    gate.close();
+  }
 });

@@ -6,7 +6,7 @@
  * (terminate() cannot free a thread that is inside a system call).
  */
 import { WaitQueue } from "./wait_queue.ts";
-import { IdleWorkers, WORKER_IDLE_MS } from "./idle_workers.ts";
+import { IdleWorkers, SPARE_AFTER_MS, spareAt, WORKER_IDLE_MS } from "./idle_workers.ts";
 import type { FsCallReply, FsCallRequest } from "./fs_call_worker.ts";
 
 /** The part of a Worker the pool uses; tests pass fakes. */
@@ -28,6 +28,8 @@ export interface FsWorkerPoolOptions {
   readonly size: number;
   /** How long an idle worker is kept for the next calls (default WORKER_IDLE_MS). */
   readonly idleMs?: number;
+  /** A further worker only once every busy call has run this long (default SPARE_AFTER_MS). */
+  readonly spareAfterMs?: number;
   readonly create?: () => WorkerLike;
 }
 
@@ -44,6 +46,8 @@ export class FsWorkerPool {
   readonly #options: FsWorkerPoolOptions;
   readonly #idle: IdleWorkers<WorkerLike>;
   readonly #busy = new Map<FsCall, WorkerLike>();
+  /** When each busy call started. */
+  readonly #started = new Map<FsCall, number>();
   readonly #stuck = new Set<WorkerLike>();
   readonly #waiting = new WaitQueue();
   #closed = false;
@@ -53,12 +57,16 @@ export class FsWorkerPool {
     this.#idle = new IdleWorkers(options.idleMs ?? WORKER_IDLE_MS);
   }
 
-  /** Starts a call on a free worker, or returns undefined when all are busy. */
-  tryStart(request: FsCallRequest): FsCall | undefined {
+  /**
+   * Starts a call on a free worker, or returns undefined when all are busy
+   * (and, unless `spareNow`, while a busy call is younger than spareAfterMs).
+   */
+  tryStart(request: FsCallRequest, spareNow = false): FsCall | undefined {
     if (this.#closed) throw new Error("The file system gate is closed");
     let worker = this.#idle.take();
     if (!worker) {
       if (this.#busy.size >= this.#options.size) return undefined;
+      if (!spareNow && this.#busy.size > 0 && Date.now() < this.#spareAt()) return undefined;
       worker = (this.#options.create ?? createWorker)();
     }
     const chosen = worker;
@@ -75,6 +83,7 @@ export class FsWorkerPool {
       };
     });
     this.#busy.set(call, chosen);
+    this.#started.set(call, Date.now());
     chosen.postMessage(request);
     return call;
   }
@@ -89,7 +98,8 @@ export class FsWorkerPool {
       if (call) return call;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return undefined;
-      await this.#waiting.wait(deadline);
+      const below = this.#busy.size < this.#options.size;
+      await this.#waiting.wait(below ? Math.min(deadline, this.#spareAt()) : deadline);
     }
   }
 
@@ -98,8 +108,13 @@ export class FsWorkerPool {
     const worker = this.#busy.get(call);
     if (!worker) return;
     this.#busy.delete(call);
+    this.#started.delete(call);
     this.#stuck.add(worker);
     this.#waiting.wakeNext();
+  }
+
+  #spareAt(): number {
+    return spareAt(this.#started.values(), this.#options.spareAfterMs ?? SPARE_AFTER_MS);
   }
 
   /** Threads per state. */
@@ -113,12 +128,14 @@ export class FsWorkerPool {
     for (const worker of [...this.#busy.values(), ...this.#stuck]) worker.terminate();
     this.#idle.clear();
     this.#busy.clear();
+    this.#started.clear();
     this.#stuck.clear();
   }
 
   #finish(call: FsCall, worker: WorkerLike, reusable: boolean): void {
     const wasStuck = this.#stuck.delete(worker);
     const wasBusy = this.#busy.delete(call);
+    this.#started.delete(call);
     if (!wasStuck && !wasBusy) return;
     worker.onmessage = null;
     worker.onerror = null;

@@ -10,6 +10,19 @@
 /** How long an idle worker thread is kept (the default of the pools). */
 export const WORKER_IDLE_MS = 5_000;
 
+/**
+ * A pool makes a further thread only once every busy one has been on its call
+ * this long (the default of the pools): quick calls queue for the threads there
+ * are (each costs 6.5-8 MiB), while calls behind one stuck in the kernel (a
+ * Lustre that hangs) get a spare soon.
+ */
+export const SPARE_AFTER_MS = 100;
+
+/** When a pool whose busy calls started at `busyStarts` may make a further thread. */
+export function spareAt(busyStarts: Iterable<number>, spareAfterMs: number): number {
+  return Math.max(-Infinity, ...busyStarts) + spareAfterMs;
+}
+
 /** What the pool ends. */
 export interface Terminable {
   terminate(): void;

@@ -4,7 +4,7 @@
  * and replaced, so the driver never wedges.
  */
 import { WaitQueue } from "./wait_queue.ts";
-import { IdleWorkers, WORKER_IDLE_MS } from "./idle_workers.ts";
+import { IdleWorkers, SPARE_AFTER_MS, spareAt, WORKER_IDLE_MS } from "./idle_workers.ts";
 import { errnoName } from "./errno_names.ts";
 import { mountLocal } from "./local_mount.ts";
 import { FreshRead } from "./fresh_read.ts";
@@ -76,12 +76,6 @@ export interface SystemMounterOptions {
 
 /** Default bound on mount worker threads: each costs ~6 MiB that stay after it ends (bench). */
 const MAX_WORKERS = 2;
-/**
- * A bind takes about a millisecond: 200 publishes at once queue for one thread
- * (a second cost 7 MiB of peak memory and gained nothing on 2 cores), while a
- * call stuck in the kernel (a Lustre that hangs) gets a spare after this long.
- */
-const SPARE_AFTER_MS = 100;
 
 /** Mounter backed by the kernel. */
 export class SystemMounter implements Mounter {
@@ -308,16 +302,17 @@ export class SystemMounter implements Mounter {
         return idle;
       }
       const below = this.#busy.size < (this.#options.maxWorkers ?? MAX_WORKERS);
-      const spareAt = Math.max(...this.#busy.values()) +
-        (this.#options.spareAfterMs ?? SPARE_AFTER_MS);
-      if (below && (this.#busy.size === 0 || now >= spareAt)) {
+      // A bind takes about a millisecond: 200 publishes at once queue for one thread (a second
+      // cost 7 MiB of peak memory and gained nothing on 2 cores).
+      const spare = spareAt(this.#busy.values(), this.#options.spareAfterMs ?? SPARE_AFTER_MS);
+      if (below && (this.#busy.size === 0 || now >= spare)) {
         const fresh = new Worker(new URL("./_syscall_worker.ts", import.meta.url), {
           type: "module",
         });
         this.#busy.set(fresh, now);
         return fresh;
       }
-      await this.#waiting.wait(below ? Math.min(deadline, spareAt) : deadline);
+      await this.#waiting.wait(below ? Math.min(deadline, spare) : deadline);
     }
   }
 
