@@ -53,14 +53,12 @@ function reply(request: FsCallRequest): FsCallReply {
   }
 }
 
-/** A gate on fake workers; a further worker at once (the breaker tests run 4 calls per mount). */
-function gateOn(fs: FakeFs, spareAfterMs = 0) {
-  return new WorkerFsGate({
-    timeoutMs: 100,
-    probeIntervalMs: 20,
-    createWorker: fs.worker,
-    spareAfterMs,
-  });
+/** A gate on fake workers; by default a further worker at once (the breaker tests run 4 calls per mount). */
+function gateOn(
+  fs: FakeFs,
+  { timeoutMs = 100, probeIntervalMs = 20, spareAfterMs = 0 } = {},
+) {
+  return new WorkerFsGate({ timeoutMs, probeIntervalMs, createWorker: fs.worker, spareAfterMs });
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -210,12 +208,7 @@ Deno.test("sourceOfGateKey() gives back the source a breaker key was made from",
 
 Deno.test("WorkerFsGate runs quick calls on one thread and gives a spare to calls behind one that hangs", async () => {
   const fs = new FakeFs();
-  const patient = new WorkerFsGate({
-    timeoutMs: 5000,
-    probeIntervalMs: 1000,
-    createWorker: fs.worker,
-    spareAfterMs: 5000,
-  });
+  const patient = gateOn(fs, { timeoutMs: 5000, probeIntervalMs: 1000, spareAfterMs: 5000 });
   try {
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => patient.check(HEALTHY, `/fs2/vol-${i}`)),
@@ -226,12 +219,7 @@ Deno.test("WorkerFsGate runs quick calls on one thread and gives a spare to call
     patient.close();
   }
 
-  const gate = new WorkerFsGate({
-    timeoutMs: 5000,
-    probeIntervalMs: 1000,
-    createWorker: fs.worker,
-    spareAfterMs: 50,
-  });
+  const gate = gateOn(fs, { timeoutMs: 5000, probeIntervalMs: 1000, spareAfterMs: 50 });
   try {
     fs.frozen = true;
     const stuck = gate.check(FROZEN, "/fs1/vol").catch((error) => error);
