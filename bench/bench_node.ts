@@ -47,7 +47,7 @@ export class BenchNode implements AsyncDisposable {
    * Starts (or restarts) the driver; resolves with the milliseconds from
    * spawning the process to the first Probe that answers ready.
    */
-  async startDriver(): Promise<number> {
+  async startDriver(extraArgs: readonly string[] = []): Promise<number> {
     await this.driver?.stop("SIGTERM");
     const started = performance.now();
     this.driver = await startDriver({
@@ -62,6 +62,7 @@ export class BenchNode implements AsyncDisposable {
         "--path-env",
         this.options.pathEnv,
         ...(this.options.driverArgs ?? []),
+        ...extraArgs,
       ],
     });
     let exited = false;

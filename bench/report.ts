@@ -30,6 +30,8 @@ export interface BenchResults {
   };
   readonly memory: {
     readonly idleRssMiB: number;
+    /** Idle with the keeper namespace (--host-mount-namespace, as the DaemonSet runs). */
+    readonly keeperIdleRssMiB?: number;
     readonly stormPeakRssMiB: number;
     /** One second after the storm's teardown. */
     readonly afterStormRssMiB: number;
@@ -163,6 +165,10 @@ export function formatMarkdown(r: BenchResults): string {
       `${r.storm.teardownMs} ms, ${r.storm.teardownErrors} errors`,
     ],
     [`Resident memory (VmRSS), idle`, `${r.memory.idleRssMiB} MiB`],
+    ...(r.memory.keeperIdleRssMiB === undefined ? [] : [[
+      `Resident memory (VmRSS), idle with the keeper namespace (the DaemonSet's form)`,
+      `${r.memory.keeperIdleRssMiB} MiB`,
+    ] as [string, string]]),
     [
       `Resident memory (VmRSS), storm peak (${r.storm.rssSamples} samples)`,
       `${r.memory.stormPeakRssMiB} MiB`,

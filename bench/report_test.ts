@@ -64,6 +64,15 @@ Deno.test("formatMarkdown() writes one table row per measure", () => {
   assert.match(text, /^# klustre-csi benchmark\n/);
 });
 
+Deno.test("formatMarkdown() shows the idle memory with the keeper namespace when it was measured", () => {
+  const text = formatMarkdown({
+    ...RESULTS,
+    memory: { ...RESULTS.memory, keeperIdleRssMiB: 73.7 },
+  });
+  assert.match(text, /idle with the keeper namespace \(the DaemonSet's form\) *\| 73\.7 MiB/);
+  assert.doesNotMatch(formatMarkdown(RESULTS), /keeper namespace/, "older results have none");
+});
+
 Deno.test("formatTable() pads every column to its widest cell", () => {
   assert.deepEqual(formatTable(["A", "Result"], [["long cell", "1"], ["x", "22"]]), [
     "| A         | Result |",
