@@ -6,8 +6,7 @@
  * step fails.
  */
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { CallError, CsiClient } from "../src/grpc/client.ts";
+import { CallError } from "../src/grpc/client.ts";
 import { codeName } from "../src/csi/csi_error.ts";
 import {
   Identity,
@@ -18,8 +17,8 @@ import {
 } from "../src/csi/gen/csi_pb.ts";
 import { mountAt, type MountInfo, parseMountInfo } from "../src/mount/mountinfo.ts";
 import { DRIVER_NAME } from "../src/version.ts";
+import { DemoDriver, REPO, sh } from "./demo_driver.ts";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const PV = "pv-demo";
 /** The static PV as the Klustre docs write it. */
 const CONTEXT = { source: "10.0.0.1@tcp0:/fs1", mountOptions: "flock,user_xattr" };
@@ -102,15 +101,6 @@ class Steps {
   }
 }
 
-async function sh(command: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder();
-  if (!out.success) {
-    throw new Error(`${command} ${args.join(" ")}: ${text.decode(out.stderr).trim()}`);
-  }
-  return text.decode(out.stdout);
-}
-
 async function mountsOf(pid: number | "self"): Promise<MountInfo[]> {
   return parseMountInfo(await Deno.readTextFile(`/proc/${pid}/mountinfo`));
 }
@@ -165,74 +155,8 @@ function describeMount(paths: Paths, m: MountInfo): string[] {
   ];
 }
 
-/** The driver process, in its own mount namespace like the DaemonSet's container. */
-class Driver {
-  readonly client: CsiClient;
-  readonly #child: Deno.ChildProcess;
-  readonly #logged: Promise<void>;
-
-  constructor(readonly paths: Paths, log: Deno.FsFile) {
-    const deno = Deno.execPath();
-    this.#child = new Deno.Command("unshare", {
-      args: [
-        ...["--mount", "--propagation", "unchanged", deno, "run", "--allow-all"],
-        ...[`${REPO}/src/main.ts`, "node", "--endpoint", `unix://${paths.socket}`],
-        ...["--node-id", "demo-node", "--kubelet-dir", paths.kubelet, "--state-dir", paths.state],
-        ...["--path-env", `${paths.sim}/bin:/usr/sbin:/usr/bin:/sbin:/bin`],
-        ...["--log-level", "debug", "--shutdown-grace-ms", "5000"],
-      ],
-      cwd: REPO,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.#logged = this.#child.stderr.pipeTo(log.writable).catch(() => undefined);
-    this.client = new CsiClient(`unix://${paths.socket}`);
-  }
-
-  /** unshare execs deno, so this is the driver's own pid. */
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  /** Waits until GetPluginInfo answers; throws if the driver exits first. */
-  async waitReady(timeoutMs: number): Promise<void> {
-    let exited: Deno.CommandStatus | undefined;
-    this.#child.status.then((s) => exited = s);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (exited) throw new Error(`the driver exited with ${exited.code} before serving`);
-      try {
-        await this.client.call(Identity.method.getPluginInfo, {}, { timeoutMs: 1000 });
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    throw new Error(`the driver did not answer within ${timeoutMs} ms`);
-  }
-
-  /** SIGTERM, then SIGKILL after 10 s; returns the exit code. */
-  async stop(): Promise<number> {
-    this.client.close();
-    const kill = (signal: Deno.Signal) => {
-      try {
-        this.#child.kill(signal);
-      } catch {
-        // already gone
-      }
-    };
-    kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), 10_000);
-    const status = await this.#child.status;
-    clearTimeout(timer);
-    await this.#logged;
-    return status.code;
-  }
-}
-
 /** The kubelet's sequence, step by step. */
-async function walk(steps: Steps, driver: Driver): Promise<void> {
+async function walk(steps: Steps, driver: DemoDriver): Promise<void> {
   const paths = steps.paths;
   const call = driver.client.call.bind(driver.client);
   const staging = paths.staging;
@@ -398,7 +322,7 @@ async function main(): Promise<number> {
   }
   const started = performance.now();
   const paths = new Paths(await Deno.makeTempDir({ prefix: "klustre-demo-" }));
-  let driver: Driver | undefined;
+  let driver: DemoDriver | undefined;
   let simUp = false;
   let failed = false;
   let cleaning: Promise<void> | undefined;
@@ -415,7 +339,11 @@ async function main(): Promise<number> {
       }
       if (simUp) {
         try {
-          const out = await sh(`${REPO}/scripts/lustre-sim`, ["down", "--root", paths.sim]);
+          const { stdout: out } = await sh(`${REPO}/scripts/lustre-sim`, [
+            "down",
+            "--root",
+            paths.sim,
+          ]);
           console.log(`  ${paths.short(out.trim())}`);
         } catch (error) {
           console.log(`  lustre-sim down failed: ${(error as Error).message}`);
@@ -438,7 +366,7 @@ async function main(): Promise<number> {
   console.log(`  $D = ${paths.work} (in a private mount namespace: nothing stays mounted)`);
   try {
     await Deno.mkdir(`${paths.work}/driver`);
-    const up = await sh(`${REPO}/scripts/lustre-sim`, ["up", "--root", paths.sim]);
+    const { stdout: up } = await sh(`${REPO}/scripts/lustre-sim`, ["up", "--root", paths.sim]);
     simUp = true;
     console.log(`  simulator: ${paths.short(up.split("\n")[0])}`);
     await Deno.mkdir(paths.kubelet);
@@ -446,7 +374,20 @@ async function main(): Promise<number> {
     await sh("mount", ["--make-shared", paths.kubelet]);
     console.log("  kubelet dir $D/kubelet is a shared mount, like /var/lib/kubelet on a node");
     const log = await Deno.open(paths.log, { write: true, create: true });
-    driver = new Driver(paths, log);
+    driver = new DemoDriver({
+      args: [
+        ...["node", "--node-id", "demo-node", "--kubelet-dir", paths.kubelet],
+        ...[
+          "--state-dir",
+          paths.state,
+          "--path-env",
+          `${paths.sim}/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+        ],
+        ...["--log-level", "debug", "--shutdown-grace-ms", "5000"],
+      ],
+      socket: paths.socket,
+      log,
+    });
     await driver.waitReady(30_000);
     console.log(`  driver (pid ${driver.pid}) serves ${paths.short(paths.socket)}, in a mount`);
     console.log("  namespace of its own like the DaemonSet's container; log $D/driver/driver.log");

@@ -8,93 +8,23 @@
  * "Required key not available". Exits 1 when a step fails.
  */
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { CallError, CsiClient } from "../src/grpc/client.ts";
+import { CallError } from "../src/grpc/client.ts";
 import { codeName } from "../src/csi/csi_error.ts";
 import {
   Controller,
-  Identity,
   Node,
   VolumeCapability_AccessMode_Mode as Mode,
 } from "../src/csi/gen/csi_pb.ts";
 import { DRIVER_NAME } from "../src/version.ts";
 import { WorkerFscrypt } from "../src/crypto/fscrypt.ts";
+import { DemoDriver, REPO, sh } from "./demo_driver.ts";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const SOURCE = "10.0.0.1@tcp:/secure";
 const CAPABILITY = {
   accessType: { case: "mount" as const, value: { fsType: "", mountFlags: [] } },
   accessMode: { mode: Mode.MULTI_NODE_MULTI_WRITER },
 };
 const PARAMETERS = { source: SOURCE, basePath: "/k8s", encryption: "true", kms: "secret" };
-
-async function sh(command: string, args: string[], check = true) {
-  const out = await new Deno.Command(command, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const text = new TextDecoder();
-  const result = {
-    code: out.code,
-    stdout: text.decode(out.stdout),
-    stderr: text.decode(out.stderr),
-  };
-  if (check && out.code !== 0) {
-    throw new Error(`${command} ${args.join(" ")}: ${result.stderr.trim()}`);
-  }
-  return result;
-}
-
-/** A driver process (controller or node plugin) in a mount namespace of its own. */
-class Driver {
-  readonly client: CsiClient;
-  readonly #child: Deno.ChildProcess;
-  readonly #logged: Promise<void>;
-
-  constructor(readonly dir: string, args: string[], hide: string[], log: Deno.FsFile) {
-    const socket = `${dir}/csi.sock`;
-    const script = [...hide.map((path) => `umount -l '${path}'`), 'exec "$@"'].join("\n");
-    this.#child = new Deno.Command("unshare", {
-      args: [
-        ...["--mount", "--propagation", "unchanged", "sh", "-c", script, "sh"],
-        ...[Deno.execPath(), "run", "--allow-all", `${REPO}/src/main.ts`, ...args],
-        ...["--endpoint", `unix://${socket}`, "--state-dir", `${dir}/state`],
-      ],
-      cwd: REPO,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.#logged = this.#child.stderr.pipeTo(log.writable).catch(() => undefined);
-    this.client = new CsiClient(`unix://${socket}`);
-  }
-
-  async waitReady(): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      try {
-        await this.client.call(Identity.method.getPluginInfo, {});
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-    throw new Error(`the driver in ${this.dir} did not answer within 60 s (log: ${this.dir}.log)`);
-  }
-
-  async stop(): Promise<void> {
-    this.client.close();
-    try {
-      this.#child.kill("SIGTERM");
-    } catch {
-      // gone
-    }
-    await this.#child.status;
-    await this.#logged;
-  }
-}
 
 let step = 0;
 
@@ -124,7 +54,7 @@ async function main(): Promise<number> {
   const work = await Deno.makeTempDir({ prefix: "klustre-demo-encryption-" });
   const sim = `${work}/sim`;
   const pathEnv = `${sim}/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-  const drivers: Driver[] = [];
+  const drivers: DemoDriver[] = [];
   const master = crypto.getRandomValues(new Uint8Array(32));
   const secrets = { encryptionMasterKey: btoa(String.fromCharCode(...master)) };
   master.fill(0);
@@ -145,34 +75,37 @@ async function main(): Promise<number> {
         return loop.split(":")[0] || "(loop device)";
       },
     );
-    const nodes: { name: string; kubelet: string; driver: Driver }[] = [];
+    const nodes: { name: string; kubelet: string; driver: DemoDriver }[] = [];
     await run("start the controller and two node plugins (two mount namespaces)", async () => {
       const log = (name: string) => Deno.open(`${work}/${name}.log`, { write: true, create: true });
-      const controller = new Driver(
-        `${work}/controller`,
-        ["controller", "--path-env", pathEnv, "--log-level", "debug"],
-        [],
-        await log("controller"),
-      );
+      const driverIn = async (dir: string, args: string[], hide: string[] = []) =>
+        new DemoDriver({
+          args: [...args, "--state-dir", `${dir}/state`],
+          socket: `${dir}/csi.sock`,
+          log: await log(dir.slice(work.length + 1)),
+          hide,
+        });
+      const controller = await driverIn(`${work}/controller`, [
+        ...["controller", "--path-env", pathEnv, "--log-level", "debug"],
+      ]);
       drivers.push(controller);
       for (const name of ["node-1", "node-2"]) {
         const kubelet = `${work}/${name}/kubelet`;
         await Deno.mkdir(kubelet, { recursive: true });
         await sh("mount", ["--bind", kubelet, kubelet]);
         await sh("mount", ["--make-shared", kubelet]);
-        const driver = new Driver(
+        const driver = await driverIn(
           `${work}/${name}`,
           [
             ...["node", "--node-id", name, "--kubelet-dir", kubelet, "--path-env", pathEnv],
             ...["--log-level", "debug"],
           ],
           nodes.map((n) => n.kubelet),
-          await log(name),
         );
         drivers.push(driver);
         nodes.push({ name, kubelet, driver });
       }
-      await Promise.all(drivers.map((d) => d.waitReady()));
+      await Promise.all(drivers.map((d) => d.waitReady(60_000)));
       return `logs in ${work}/*.log`;
     });
     const [controller] = drivers;
