@@ -10,7 +10,7 @@ import { Code } from "../src/csi/csi_error.ts";
 import { CallError } from "../src/grpc/client.ts";
 import { WorkerFscrypt } from "../src/crypto/fscrypt.ts";
 import { mountsBelow, stagingPath, targetPath, writeVolData } from "./support/kubelet.ts";
-import { capability, type NodeEnv, startNodeEnv } from "./support/node_env.ts";
+import { capability, type NodeEnv, pvName, startNodeEnv } from "./support/node_env.ts";
 import { parseMountInfo } from "../src/mount/mountinfo.ts";
 
 const SEC = "10.0.0.1@tcp:/sec";
@@ -18,26 +18,6 @@ const fscrypt = new WorkerFscrypt({ timeoutMs: 10_000 });
 
 function masterKey(fill: number): string {
   return btoa(String.fromCharCode(...new Uint8Array(32).fill(fill)));
-}
-
-/** NodePublishVolume as kubelet sends it, with the class's node-publish secrets. */
-async function publish(
-  env: NodeEnv,
-  volumeId: string,
-  pod: string,
-  context: Record<string, string>,
-  secrets: Record<string, string>,
-): Promise<string> {
-  const target = await targetPath(env.kubeletDir, pod, "pv");
-  await env.driver.client.call(Node.method.nodePublishVolume, {
-    volumeId,
-    stagingTargetPath: await stagingPath(env.kubeletDir, volumeId),
-    targetPath: target,
-    volumeCapability: capability(),
-    volumeContext: context,
-    secrets,
-  });
-  return target;
 }
 
 /** An encrypted volume (kms: secret), staged with its secrets and written through a pod. */
@@ -54,15 +34,9 @@ async function stagedEncryptedVolume(env: NodeEnv, name: string) {
   const context = volume!.volumeContext;
   const serverDir = `${env.sim.root}/srv/sec/backing store/sec/${context.subdir}`;
   const staging = await stagingPath(env.kubeletDir, volumeId);
-  await env.driver.client.call(Node.method.nodeStageVolume, {
-    volumeId,
-    stagingTargetPath: staging,
-    volumeCapability: capability(),
-    volumeContext: context,
-    secrets,
-  });
+  await env.stage(volumeId, context, { secrets });
   await writeVolData(staging, volumeId);
-  const old = await publish(env, volumeId, "pod-old", context, secrets);
+  const old = await env.publish(volumeId, "pod-old", context, { secrets });
   await Deno.writeTextFile(`${old}/secret.txt`, "plaintext through the pod");
   await env.driver.client.call(Node.method.nodeUnpublishVolume, { volumeId, targetPath: old });
   return { secrets, volumeId, context, serverDir, staging };
@@ -164,8 +138,8 @@ async function refusedThenStagedByPublish(
   },
 ) {
   const { volumeId, context, secrets, serverDir, staging } = volume;
-  const target = await targetPath(env.kubeletDir, "pod-new", "pv");
-  const refused = await publish(env, volumeId, "pod-new", context, {}).then(
+  const target = await targetPath(env.kubeletDir, "pod-new", pvName(volumeId));
+  const refused = await env.publish(volumeId, "pod-new", context, { secrets: {} }).then(
     () => undefined,
     (e) => e,
   );
@@ -181,7 +155,7 @@ async function refusedThenStagedByPublish(
   assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "absent");
 
   // With them: staged again, unlocked, and the new pod reads the plaintext.
-  assert.equal(await publish(env, volumeId, "pod-new", context, secrets), target);
+  assert.equal(await env.publish(volumeId, "pod-new", context, { secrets }), target);
   assert.equal(await Deno.readTextFile(`${target}/secret.txt`), "plaintext through the pod");
   assert.equal(await fscrypt.keyStatus(serverDir, context.encryptionKeyId), "present");
   assert.ok((await env.driverMounts()).includes(staging));

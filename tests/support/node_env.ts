@@ -106,6 +106,7 @@ export class NodeEnv implements AsyncDisposable {
       stagingTargetPath: staging,
       volumeCapability: capability(extra.mode, extra.mountFlags),
       volumeContext: context,
+      secrets: extra.secrets,
     });
     return staging;
   }
@@ -126,6 +127,7 @@ export class NodeEnv implements AsyncDisposable {
       volumeCapability: capability(extra.mode, extra.mountFlags),
       readonly: extra.readonly ?? false,
       volumeContext: context,
+      secrets: extra.secrets,
     });
     return target;
   }
@@ -166,6 +168,8 @@ export function pvName(volumeId: string): string {
 export interface StageExtra {
   readonly mode?: Mode;
   readonly mountFlags?: string[];
+  /** The call's secrets (node-stage-secret or node-publish-secret of the class). */
+  readonly secrets?: Record<string, string>;
 }
 
 /** A mount capability with an access mode (default MULTI_NODE_MULTI_WRITER). */
