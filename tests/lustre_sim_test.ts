@@ -803,26 +803,18 @@ Deno.test(
     assert.equal((await sim.cli(["fault", "freeze", "fs1"])).code, 0);
     // The new instance of the frozen file system is frozen too: mount.lustre blocks on it until
     // killed (as the driver's mount timeout does), before it records that instance.
-    const killed = await exec("timeout", [
-      "-s",
-      "KILL",
-      "3",
-      `${sim.root}/bin/mount.lustre`,
-      "10.0.0.1@tcp:/fs1",
-      b,
-    ], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+    // mount.lustre of fs1 at `b`, killed after `seconds` (as the driver's mount timeout does).
+    const mountWithin = (seconds: number) =>
+      exec("timeout", [
+        ...["-s", "KILL", String(seconds)],
+        ...[`${sim.root}/bin/mount.lustre`, "10.0.0.1@tcp:/fs1", b],
+      ], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+    const killed = await mountWithin(3);
     assert.equal(killed.code, 137);
     try {
       assert.equal((await sim.cli(["fault", "thaw", "fs1"])).code, 0);
       // Bounded: a thaw that missed the unrecorded daemon leaves this mount blocked.
-      const again = await exec("timeout", [
-        "-s",
-        "KILL",
-        "20",
-        `${sim.root}/bin/mount.lustre`,
-        "10.0.0.1@tcp:/fs1",
-        b,
-      ], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+      const again = await mountWithin(20);
       assert.equal(again.code, 0, again.stderr);
       assert.equal(
         (await exec("timeout", [
