@@ -6,7 +6,7 @@
  * (terminate() cannot free a thread that is inside a system call).
  */
 import { WaitQueue } from "./wait_queue.ts";
-import { IdleWorkers, SPARE_AFTER_MS, spareAt, WORKER_IDLE_MS } from "./idle_workers.ts";
+import { IdleWorkers, nextWorkerAt, SPARE_AFTER_MS, WORKER_IDLE_MS } from "./idle_workers.ts";
 import type { FsCallReply, FsCallRequest } from "./fs_call_worker.ts";
 
 /** The part of a Worker the pool uses; tests pass fakes. */
@@ -65,8 +65,7 @@ export class FsWorkerPool {
     if (this.#closed) throw new Error("The file system gate is closed");
     let worker = this.#idle.take();
     if (!worker) {
-      if (this.#busy.size >= this.#options.size) return undefined;
-      if (!spareNow && this.#busy.size > 0 && Date.now() < this.#spareAt()) return undefined;
+      if (Date.now() < this.#nextWorkerAt(spareNow)) return undefined;
       worker = (this.#options.create ?? createWorker)();
     }
     const chosen = worker;
@@ -98,8 +97,7 @@ export class FsWorkerPool {
       if (call) return call;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return undefined;
-      const below = this.#busy.size < this.#options.size;
-      await this.#waiting.wait(below ? Math.min(deadline, this.#spareAt()) : deadline);
+      await this.#waiting.wait(Math.min(deadline, this.#nextWorkerAt()));
     }
   }
 
@@ -113,8 +111,10 @@ export class FsWorkerPool {
     this.#waiting.wakeNext();
   }
 
-  #spareAt(): number {
-    return spareAt(this.#started.values(), this.#options.spareAfterMs ?? SPARE_AFTER_MS);
+  /** When a further worker may be made (with `spareNow`, without waiting for the spare delay). */
+  #nextWorkerAt(spareNow = false): number {
+    const spareAfterMs = spareNow ? 0 : this.#options.spareAfterMs ?? SPARE_AFTER_MS;
+    return nextWorkerAt([...this.#started.values()], this.#options.size, spareAfterMs);
   }
 
   /** Threads per state. */

@@ -18,9 +18,19 @@ export const WORKER_IDLE_MS = 5_000;
  */
 export const SPARE_AFTER_MS = 100;
 
-/** When a pool whose busy calls started at `busyStarts` may make a further thread. */
-export function spareAt(busyStarts: Iterable<number>, spareAfterMs: number): number {
-  return Math.max(-Infinity, ...busyStarts) + spareAfterMs;
+/**
+ * When a pool whose busy calls started at `busyStarts` may make a further
+ * thread: at once when none is busy, never at its bound of `max`, else once
+ * the newest busy call has run `spareAfterMs`.
+ */
+export function nextWorkerAt(
+  busyStarts: readonly number[],
+  max: number,
+  spareAfterMs: number,
+): number {
+  if (busyStarts.length === 0) return -Infinity;
+  if (busyStarts.length >= max) return Infinity;
+  return Math.max(...busyStarts) + spareAfterMs;
 }
 
 /** What the pool ends. */

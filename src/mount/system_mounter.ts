@@ -4,7 +4,7 @@
  * and replaced, so the driver never wedges.
  */
 import { WaitQueue } from "./wait_queue.ts";
-import { IdleWorkers, SPARE_AFTER_MS, spareAt, WORKER_IDLE_MS } from "./idle_workers.ts";
+import { IdleWorkers, nextWorkerAt, SPARE_AFTER_MS, WORKER_IDLE_MS } from "./idle_workers.ts";
 import { errnoName } from "./errno_names.ts";
 import { mountLocal } from "./local_mount.ts";
 import { FreshRead } from "./fresh_read.ts";
@@ -301,18 +301,21 @@ export class SystemMounter implements Mounter {
         this.#busy.set(idle, now);
         return idle;
       }
-      const below = this.#busy.size < (this.#options.maxWorkers ?? MAX_WORKERS);
       // A bind takes about a millisecond: 200 publishes at once queue for one thread (a second
       // cost 7 MiB of peak memory and gained nothing on 2 cores).
-      const spare = spareAt(this.#busy.values(), this.#options.spareAfterMs ?? SPARE_AFTER_MS);
-      if (below && (this.#busy.size === 0 || now >= spare)) {
+      const spareAt = nextWorkerAt(
+        [...this.#busy.values()],
+        this.#options.maxWorkers ?? MAX_WORKERS,
+        this.#options.spareAfterMs ?? SPARE_AFTER_MS,
+      );
+      if (now >= spareAt) {
         const fresh = new Worker(new URL("./_syscall_worker.ts", import.meta.url), {
           type: "module",
         });
         this.#busy.set(fresh, now);
         return fresh;
       }
-      await this.#waiting.wait(below ? Math.min(deadline, spare) : deadline);
+      await this.#waiting.wait(Math.min(deadline, spareAt));
     }
   }
 
