@@ -249,6 +249,58 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
   const stagingMutex = new KeyedMutex();
   /** Publishes on one staging path at about the same time share one check of it. */
   const stagingChecks = new SingleFlight<MountInfo[] | undefined>();
+  /**
+   * Before a publish binds the staging path: it must show the volume, answering; a path kubelet
+   * staged that shows nothing or is stale is staged again (with the publish's own secrets,
+   * node-publish-secret). Publishes that arrive together share one check; the caller that ran it
+   * (its read began after it asked) gets the mounts it read, the others undefined (read afresh).
+   */
+  const checkStagedForPublish = async (
+    { volumeId, staging, spec, stagedReadOnly, secrets }: {
+      volumeId: string;
+      staging: string;
+      spec: VolumeSpec;
+      stagedReadOnly: boolean;
+      secrets: Record<string, string>;
+    },
+  ): Promise<MountInfo[] | undefined> => {
+    let checkedHere = false;
+    const read = await stagingChecks.run(staging, () => {
+      checkedHere = true;
+      return stagingMutex.run(staging, async () => {
+        const mounts = await mounter.mountInfo();
+        const current = mountAt(mounts, staging);
+        if (current && !(await stager.isStale(staging, current, STAGING_PATH))) return mounts;
+        if (!current) {
+          // Kubelet stages once: a staging path it still records as staged but that
+          // shows nothing (unmounted behind the driver's back) is staged again here.
+          if (!(await kubeletStaged(staging, volumeId))) {
+            throw new CsiError(
+              Code.FAILED_PRECONDITION,
+              // No target named: publishes that joined this check get the same error.
+              `Cannot publish volume "${volumeId}": it is not staged at "${staging}"`,
+            );
+          }
+          logger.warn(
+            "Staging path {path} of volume {volumeId} shows nothing though kubelet staged " +
+              "it; staging it again",
+            { path: staging, volumeId },
+          );
+        }
+        // Publish carries its own secrets (node-publish-secret): an encrypted class names the
+        // same Secret there so that a publish can unlock what it stages (docs/encryption.md).
+        await stageVolume(staging, spec, {
+          volumeId,
+          readOnly: stagedReadOnly,
+          repair: true,
+          secrets,
+          secretsFrom: "node-publish-secret",
+        });
+        return undefined;
+      });
+    });
+    return checkedHere ? read : undefined;
+  };
   const kubeletPath = (context: CallContext, field: string, path: string) =>
     requireKubeletPath(context, field, path, config.kubeletDir);
 
@@ -356,42 +408,12 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
       const stagedReadOnly = spec.readOnly || access.readOnlyMode;
       const readOnly = r.readonly || stagedReadOnly;
       return await runOperation(context, target, async () => {
-        // The caller that runs the check (its read began after this call) keeps the mounts it
-        // read when the staging path needed nothing; callers that joined it read afresh.
-        let checkedHere = false;
-        const checked = await stagingChecks.run(staging, () => {
-          checkedHere = true;
-          return stagingMutex.run(staging, async () => {
-            const read = await mounter.mountInfo();
-            const current = mountAt(read, staging);
-            if (current && !(await stager.isStale(staging, current, STAGING_PATH))) return read;
-            if (!current) {
-              // Kubelet stages once: a staging path it still records as staged but that
-              // shows nothing (unmounted behind the driver's back) is staged again here.
-              if (!(await kubeletStaged(staging, volumeId))) {
-                throw new CsiError(
-                  Code.FAILED_PRECONDITION,
-                  // No target named: publishes that joined this check get the same error.
-                  `Cannot publish volume "${volumeId}": it is not staged at "${staging}"`,
-                );
-              }
-              logger.warn(
-                "Staging path {path} of volume {volumeId} shows nothing though kubelet staged " +
-                  "it; staging it again",
-                { path: staging, volumeId },
-              );
-            }
-            // Publish carries its own secrets (node-publish-secret): an encrypted class names the
-            // same Secret there so that a publish can unlock what it stages (docs/encryption.md).
-            await stageVolume(staging, spec, {
-              volumeId,
-              readOnly: stagedReadOnly,
-              repair: true,
-              secrets: r.secrets,
-              secretsFrom: "node-publish-secret",
-            });
-            return undefined;
-          });
+        const checked = await checkStagedForPublish({
+          volumeId,
+          staging,
+          spec,
+          stagedReadOnly,
+          secrets: r.secrets,
         });
         const bindOnTarget = async (mounts: MountInfo[]) => {
           const staged = mountAt(mounts, staging);
@@ -452,7 +474,7 @@ export function nodeHandlers(deps: NodeDeps): NodeHandlers & { prepare(): Promis
             async () => bindOnTarget(await mounter.mountInfo()),
           );
         }
-        return await bindOnTarget((checkedHere ? checked : undefined) ?? await mounter.mountInfo());
+        return await bindOnTarget(checked ?? await mounter.mountInfo());
       });
     },
 
