@@ -33,12 +33,14 @@ Deno.test("objectRequest() encodes a Get exactly as PyKMIP does", () => {
   assert.deepEqual(objectRequest("get", "1"), hex(PYKMIP_GET_1));
 });
 
+/** The operation and payload of a request message's batch item. */
+function payloadOf(bytes: Uint8Array) {
+  const [message] = decodeTtlv(bytes);
+  const item = child(message, 0x42000f);
+  return { operation: child(item, 0x42005c), payload: child(item, 0x420079) };
+}
+
 Deno.test("revokeRequest() and objectRequest(activate) name the operation, the object and the reason", () => {
-  const payloadOf = (bytes: Uint8Array) => {
-    const [message] = decodeTtlv(bytes);
-    const item = child(message, 0x42000f);
-    return { operation: child(item, 0x42005c), payload: child(item, 0x420079) };
-  };
   const revoke = payloadOf(revokeRequest("7"));
   assert.deepEqual(revoke.operation, { tag: 0x42005c, type: "enumeration", value: 0x13 });
   assert.deepEqual(child(revoke.payload, 0x420094), {
@@ -61,10 +63,9 @@ Deno.test("revokeRequest() and objectRequest(activate) name the operation, the o
 });
 
 Deno.test("stateRequest() asks Get Attributes for State; stateOf() reads it or refuses an answer without it", () => {
-  const [message] = decodeTtlv(stateRequest("9"));
-  const item = child(message, 0x42000f);
-  assert.deepEqual(child(item, 0x42005c), { tag: 0x42005c, type: "enumeration", value: 0x0b });
-  assert.deepEqual(child(child(item, 0x420079), 0x42000a), {
+  const state = payloadOf(stateRequest("9"));
+  assert.deepEqual(state.operation, { tag: 0x42005c, type: "enumeration", value: 0x0b });
+  assert.deepEqual(child(state.payload, 0x42000a), {
     tag: 0x42000a,
     type: "textString",
     value: "State",
